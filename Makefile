@@ -1,0 +1,44 @@
+# Quire. `make run` serves on the embedded development database; `make test`
+# is what CI runs (.ci/run).
+
+GO      ?= go
+BIN     := bin/quire
+PKG     := ./...
+
+.PHONY: run build test generate check-generated vet test-go bench clean
+
+run: build
+	$(BIN) serve
+
+build:
+	$(GO) build -o $(BIN) ./cmd/server
+
+# The generated code is committed; this fails if regenerating changes it.
+generate:
+	$(GO) tool sqlc generate
+	$(GO) tool gqlgen generate
+
+check-generated:
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp -a internal/store graph "$$tmp"/; \
+	$(MAKE) --no-print-directory generate >/dev/null; \
+	if ! diff -r "$$tmp"/store internal/store || ! diff -r "$$tmp"/graph graph; then \
+		echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1; \
+	fi; \
+	echo "generated code is up to date"
+
+vet:
+	$(GO) vet $(PKG)
+
+# One throwaway PostgreSQL cluster serves every package's tests; each test
+# gets its own database cloned from a migrated template.
+test-go:
+	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -race -count=1 $(PKG)
+
+test: check-generated vet test-go
+
+bench:
+	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -run '^$$' -bench . -benchmem $(PKG)
+
+clean:
+	rm -rf bin

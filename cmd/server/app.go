@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/quirehq/quire/graph"
+	"github.com/quirehq/quire/graph/limits"
+	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/authz"
+	"github.com/quirehq/quire/internal/config"
+	"github.com/quirehq/quire/internal/httpserver"
+	"github.com/quirehq/quire/internal/mail"
+	"github.com/quirehq/quire/internal/note"
+	"github.com/quirehq/quire/internal/org"
+	"github.com/quirehq/quire/internal/store"
+)
+
+// app is Quire wired together: what `quire serve` runs and what the
+// end-to-end tests drive.
+type app struct {
+	store    *store.Store
+	accounts *account.Service
+	handler  http.Handler
+}
+
+// deps are what differs between a server and a test: the clock and mail.
+type deps struct {
+	Now    func() time.Time
+	Mailer mail.Mailer
+}
+
+// newApp opens the app role's pool, refuses a role that row-level security
+// would not hold, and builds the HTTP handler.
+func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL string, secret []byte, d deps) (*app, error) {
+	st, err := store.Open(ctx, appURL, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckRole(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	tokens := authn.NewTokens(secret, d.Now)
+	accounts := &account.Service{
+		Store: st, Tokens: tokens, Mailer: d.Mailer, Logger: logger,
+		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now,
+	}
+	az := &authz.Service{Store: st, Now: d.Now}
+	gql, err := graph.NewHandler(graph.HandlerConfig{
+		Resolver: &graph.Resolver{
+			Accounts: accounts, Orgs: &org.Service{Store: st},
+			NoteService: &note.Service{Store: st, Now: d.Now}, Authz: az,
+		},
+		Logger: logger, Introspection: !cfg.Production(), Limits: limits.Default(),
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hc := httpserver.Config{
+		Logger: logger, GraphQL: gql, Ready: st.Ping,
+		Authenticate: (&authn.Authenticator{Tokens: tokens}).Authenticate,
+		CORSOrigins:  cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		Registry: prometheus.NewRegistry(),
+	}
+	if !cfg.Production() {
+		hc.Playground = playground.Handler("Quire", "/graphql")
+	}
+	return &app{store: st, accounts: accounts, handler: httpserver.New(hc)}, nil
+}
+
+// Close waits for mail under way and closes the pool.
+func (a *app) Close() {
+	a.accounts.Wait()
+	a.store.Close()
+}
+
+// newMailer picks delivery from the configuration: SMTP and/or a mail
+// directory; with neither, in development only, the log (so a newcomer can
+// sign in from the terminal).
+func newMailer(cfg config.Config, logger *slog.Logger) (mail.Mailer, error) {
+	var ms []mail.Mailer
+	if cfg.SMTPURL != "" {
+		m, err := mail.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("QUIRE_SMTP_URL: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if cfg.MailDir != "" {
+		m, err := mail.NewDir(cfg.MailDir)
+		if err != nil {
+			return nil, fmt.Errorf("QUIRE_MAIL_DIR: %w", err)
+		}
+		ms = append(ms, m)
+	}
+	if len(ms) == 0 {
+		if cfg.Production() {
+			logger.Warn("no mail delivery configured: set QUIRE_SMTP_URL; sign-in links cannot reach anyone")
+		} else {
+			ms = append(ms, mail.NewLog(logger))
+		}
+	}
+	return mail.Multi(ms...), nil
+}
+
+// newLogger builds the one logger, in the configured format.
+func newLogger(cfg config.Config, w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

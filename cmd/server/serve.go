@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/quirehq/quire/internal/config"
+	"github.com/quirehq/quire/internal/httpserver"
+)
+
+// setup is what every subcommand needs first: configuration, the logger,
+// the database (started if embedded) and the signing secret.
+func setup(ctx context.Context, getenv func(string) string) (config.Config, *slog.Logger, *database, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return cfg, nil, nil, fmt.Errorf("configuration:\n%w", err)
+	}
+	logger := newLogger(cfg, os.Stderr)
+	db, err := openDatabase(ctx, cfg, logger)
+	if err != nil {
+		return cfg, logger, nil, err
+	}
+	return cfg, logger, db, nil
+}
+
+// secret returns QUIRE_JWT_SECRET, or in development one generated once
+// into the data directory.
+func secret(cfg config.Config) ([]byte, error) {
+	if len(cfg.JWTSecret) > 0 {
+		return cfg.JWTSecret, nil
+	}
+	if cfg.Production() {
+		return nil, fmt.Errorf("QUIRE_JWT_SECRET is required in production")
+	}
+	return config.DevSecret(cfg.DataDir)
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start-up")
+	if err := parseFlags(fs, args, stderr, "quire serve [--no-migrate]"); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return exitError{code: 2, err: fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, logger, db, err := setup(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close(logger)
+	if !*noMigrate {
+		if err := db.migrateUp(ctx, logger); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, cfg, logger, db)
+}
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database) error {
+	key, err := secret(cfg)
+	if err != nil {
+		return err
+	}
+	mailer, err := newMailer(cfg, logger)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, logger, db.AppURL, key, deps{Now: time.Now, Mailer: mailer})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	logger.Info("quire is serving", "graphql", url+"/graphql", "env", string(cfg.Env), "version", buildVersion())
+	if !cfg.Production() {
+		logger.Info("open the playground", "url", url+"/")
+	}
+	err = httpserver.ServeListener(ctx, ln, a.handler, logger)
+	logger.Info("quire stopped")
+	return err
+}

@@ -1,0 +1,56 @@
+package graph
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/quirehq/quire/graph/limits"
+	"github.com/quirehq/quire/internal/authz"
+)
+
+// HandlerConfig is what the GraphQL handler needs besides the services.
+type HandlerConfig struct {
+	Resolver *Resolver
+	Logger   *slog.Logger
+	// Introspection is off in production.
+	Introspection bool
+	Limits        limits.Limits
+}
+
+// NewHandler returns the GraphQL endpoint: POST and GET (with automatic
+// persisted queries), the limits of API.md, the directives and the error
+// presenter. It refuses a schema that fails CheckSchema.
+func NewHandler(cfg HandlerConfig) (http.Handler, error) {
+	d := directives{authz: cfg.Resolver.Authz, logger: cfg.Logger}
+	es := NewExecutableSchema(Config{Resolvers: cfg.Resolver, Directives: d.root()})
+	if err := CheckSchema(es.Schema()); err != nil {
+		return nil, fmt.Errorf("check schema: %w", err)
+	}
+	srv := handler.New(es)
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(limits.Extension{Limits: cfg.Limits})
+	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetRecoverFunc(recoverPanic)
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		ctx = authz.NewRequestContext(ctx)
+		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(cfg.Resolver.Accounts))
+		return next(ctx)
+	})
+	return srv, nil
+}

@@ -1,0 +1,15 @@
+package model
+
+import (
+	"github.com/quirehq/quire/internal/note"
+	"github.com/quirehq/quire/internal/policy"
+)
+
+// NoteConnection is a page of notes. totalCount is resolved only when asked
+// for, by counting with the same filter in the same principal's view.
+type NoteConnection struct {
+	Page      *note.Page
+	Principal policy.Principal
+	Filter    note.Filter
+	Trash     bool
+}

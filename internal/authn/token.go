@@ -1,0 +1,116 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"github.com/quirehq/quire/internal/qerr"
+)
+
+// Access tokens are HS256 JWTs that say who, never what: sub (user), sid
+// (session), iss, aud, iat, exp.
+const (
+	Issuer    = "quire"
+	Audience  = "quire-api"
+	AccessTTL = 15 * time.Minute
+)
+
+type claims struct {
+	SessionID string `json:"sid"`
+	jwt.RegisteredClaims
+}
+
+// Tokens issues and verifies access tokens.
+type Tokens struct {
+	secret []byte
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+// NewTokens returns Tokens signing with secret (≥ 32 bytes, checked by
+// config). now is the clock; nil means time.Now.
+func NewTokens(secret []byte, now func() time.Time) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{
+		secret: secret,
+		now:    now,
+		// The algorithm is pinned: a token signed with anything else (none,
+		// RS256 with our secret as a "public key") is refused.
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(Issuer),
+			jwt.WithAudience(Audience),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithTimeFunc(now),
+			jwt.WithLeeway(30*time.Second),
+		),
+	}
+}
+
+// Issue returns an access token for user in session, and when it expires.
+func (t *Tokens) Issue(user, session uuid.UUID) (string, time.Time, error) {
+	now := t.now()
+	exp := now.Add(AccessTTL)
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
+		SessionID: session.String(),
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   user.String(),
+			Issuer:    Issuer,
+			Audience:  jwt.ClaimStrings{Audience},
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	})
+	s, err := tok.SignedString(t.secret)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return s, exp, nil
+}
+
+// Verify checks an access token and returns the identity it carries. Errors
+// are UNAUTHENTICATED and never contain the token.
+func (t *Tokens) Verify(token string) (Identity, error) {
+	var c claims
+	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil })
+	if err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return Identity{}, qerr.Wrap(err, qerr.Unauthenticated, "access token expired: refresh the session")
+		}
+		return Identity{}, qerr.Wrap(err, qerr.Unauthenticated, "invalid access token")
+	}
+	user, err1 := uuid.Parse(c.Subject)
+	session, err2 := uuid.Parse(c.SessionID)
+	if err1 != nil || err2 != nil {
+		return Identity{}, qerr.New(qerr.Unauthenticated, "invalid access token")
+	}
+	return Identity{Kind: KindUser, UserID: user, SessionID: session}, nil
+}
+
+// Authenticator turns an Authorization header into an Identity.
+type Authenticator struct {
+	Tokens *Tokens
+}
+
+// Authenticate reads "Bearer <token>". An API key (qk_…) is recognised by its
+// prefix. Errors are UNAUTHENTICATED and safe to log: they never contain the
+// credential.
+func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (Identity, error) {
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(cred) == "" {
+		return Identity{}, qerr.New(qerr.Unauthenticated, "malformed Authorization header: want \"Bearer <token>\"")
+	}
+	cred = strings.TrimSpace(cred)
+	if strings.HasPrefix(cred, "qk_") {
+		return Identity{}, qerr.New(qerr.Unauthenticated, "API keys are not accepted by this server yet")
+	}
+	return a.Tokens.Verify(cred)
+}

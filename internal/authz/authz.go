@@ -1,0 +1,241 @@
+// Package authz knows what a caller holds right now: their user and session
+// as the database says, the active organization, and their effective
+// permissions there. It states facts; policy.Can gives verdicts.
+//
+// Every request loads these from the database (once per request, memoised
+// in the context); a cache checked against authz epochs may replace the
+// loading later without changing what it answers.
+package authz
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/policy"
+	"github.com/quirehq/quire/internal/qerr"
+	"github.com/quirehq/quire/internal/store"
+)
+
+// Caller is an authenticated, active user, as the database says now.
+type Caller struct {
+	UserID       uuid.UUID
+	SessionID    uuid.UUID
+	APIKeyID     uuid.UUID
+	KeyOrgID     uuid.UUID
+	PlatformRole policy.PlatformRole
+	// ActiveOrg is the organization the session last switched to, if any.
+	ActiveOrg uuid.UUID
+}
+
+// Service loads callers and principals.
+type Service struct {
+	Store *store.Store
+	Now   func() time.Time
+}
+
+// Caller checks that the identity's user is active and its session neither
+// revoked nor expired. Any failure is UNAUTHENTICATED: fail closed.
+func (s *Service) Caller(ctx context.Context, id authn.Identity) (Caller, error) {
+	if m := memoFrom(ctx); m != nil {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.callerDone {
+			return m.caller, m.callerErr
+		}
+		m.caller, m.callerErr = s.loadCaller(ctx, id)
+		m.callerDone = true
+		return m.caller, m.callerErr
+	}
+	return s.loadCaller(ctx, id)
+}
+
+func (s *Service) loadCaller(ctx context.Context, id authn.Identity) (Caller, error) {
+	if id.Kind != authn.KindUser {
+		return Caller{}, qerr.New(qerr.Unauthenticated, "unsupported credential")
+	}
+	var row store.GetCallerRow
+	err := s.Store.InTx(ctx, func(q *store.Queries) error {
+		var err error
+		row, err = q.GetCaller(ctx, store.GetCallerParams{UserID: id.UserID, SessionID: id.SessionID})
+		return err
+	})
+	switch {
+	case qerr.Is(err, qerr.NotFound):
+		return Caller{}, qerr.New(qerr.Unauthenticated, "session not found: sign in again")
+	case err != nil:
+		return Caller{}, fmt.Errorf("load caller: %w", err)
+	case row.Status != "ACTIVE":
+		return Caller{}, qerr.New(qerr.Unauthenticated, "this account is deactivated")
+	case row.RevokedAt != nil:
+		return Caller{}, qerr.New(qerr.Unauthenticated, "session revoked: sign in again")
+	case !row.SessionExpiresAt.After(s.Now()):
+		return Caller{}, qerr.New(qerr.Unauthenticated, "session expired: sign in again")
+	}
+	role, ok := policy.ParsePlatformRole(row.PlatformRole)
+	if !ok {
+		return Caller{}, fmt.Errorf("load caller: unknown platform role %q", row.PlatformRole)
+	}
+	c := Caller{UserID: row.ID, SessionID: id.SessionID, PlatformRole: role}
+	if row.ActiveOrgID != nil {
+		c.ActiveOrg = *row.ActiveOrgID
+	}
+	return c, nil
+}
+
+// Principal resolves the active organization for c and what c holds there.
+// The organization is, in order: the API key's own; requested (the
+// X-Organization-Id header, uuid.Nil if absent); the session's active one;
+// the caller's only one. Otherwise ORG_REQUIRED. An organization the caller
+// is not a member of answers NOT_FOUND, unless the caller is a SUPERADMIN,
+// who acts there as a platform override.
+func (s *Service) Principal(ctx context.Context, c Caller, requested uuid.UUID) (policy.Principal, error) {
+	if m := memoFrom(ctx); m != nil {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.principalDone && m.requested == requested {
+			return m.principal, m.principalErr
+		}
+		m.principal, m.principalErr = s.loadPrincipal(ctx, c, requested)
+		m.principalDone, m.requested = true, requested
+		return m.principal, m.principalErr
+	}
+	return s.loadPrincipal(ctx, c, requested)
+}
+
+func (s *Service) loadPrincipal(ctx context.Context, c Caller, requested uuid.UUID) (policy.Principal, error) {
+	switch {
+	case c.KeyOrgID != uuid.Nil:
+		if requested != uuid.Nil && requested != c.KeyOrgID {
+			return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
+		}
+		return s.principalIn(ctx, c, c.KeyOrgID)
+	case requested != uuid.Nil:
+		return s.principalIn(ctx, c, requested)
+	case c.ActiveOrg != uuid.Nil:
+		p, err := s.principalIn(ctx, c, c.ActiveOrg)
+		if !qerr.Is(err, qerr.NotFound) {
+			return p, err
+		}
+		// The session's organization is gone or the caller left it: fall
+		// through to their only organization, as if none were active.
+	}
+	org, err := s.soleOrg(ctx, c.UserID)
+	if err != nil {
+		return policy.Principal{}, err
+	}
+	return s.principalIn(ctx, c, org)
+}
+
+func (s *Service) soleOrg(ctx context.Context, user uuid.UUID) (uuid.UUID, error) {
+	var orgs []store.Organization
+	err := s.Store.InOrgTx(ctx, uuid.Nil, user, func(q *store.Queries) error {
+		var err error
+		orgs, err = q.ListMyOrganizations(ctx, user)
+		return err
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("list organizations: %w", err)
+	}
+	if len(orgs) != 1 {
+		return uuid.Nil, qerr.New(qerr.OrgRequired,
+			"no active organization: send X-Organization-Id or call switchOrganization")
+	}
+	return orgs[0].ID, nil
+}
+
+func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (policy.Principal, error) {
+	var row store.GetPrincipalRow
+	err := s.Store.InOrgTx(ctx, org, c.UserID, func(q *store.Queries) error {
+		var err error
+		row, err = q.GetPrincipal(ctx, store.GetPrincipalParams{OrgID: org, UserID: c.UserID})
+		return err
+	})
+	if qerr.Is(err, qerr.NotFound) {
+		return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
+	}
+	if err != nil {
+		return policy.Principal{}, fmt.Errorf("load principal: %w", err)
+	}
+	p := policy.Principal{
+		UserID:       policy.ID(c.UserID),
+		APIKeyID:     policy.ID(c.APIKeyID),
+		OrgID:        policy.ID(org),
+		PlatformRole: c.PlatformRole,
+	}
+	switch {
+	case row.Member:
+		granted, unknown, ok := policy.ParseSet(row.Permissions)
+		if !ok {
+			// Fail closed: the database holds a code the policy does not know.
+			return policy.Principal{}, fmt.Errorf("load principal: unknown permission %q", unknown)
+		}
+		p.Granted = granted
+	case c.PlatformRole == policy.PlatformSuperadmin && c.APIKeyID == uuid.Nil:
+		p.Granted, p.Override = policy.All, true
+	default:
+		return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
+	}
+	for _, name := range row.Modules {
+		m, ok := policy.ParseModule(name)
+		if !ok {
+			return policy.Principal{}, fmt.Errorf("load principal: unknown module %q", name)
+		}
+		p.Modules |= policy.ModulesOf(m)
+	}
+	return p, nil
+}
+
+type (
+	memoKey      struct{}
+	principalKey struct{}
+)
+
+// memo holds one request's caller and principal, so several fields of one
+// operation load them once. It never outlives the request.
+type memo struct {
+	mu            sync.Mutex
+	callerDone    bool
+	caller        Caller
+	callerErr     error
+	principalDone bool
+	requested     uuid.UUID
+	principal     policy.Principal
+	principalErr  error
+}
+
+// NewRequestContext returns ctx with an empty per-request memo.
+func NewRequestContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, &memo{})
+}
+
+func memoFrom(ctx context.Context) *memo {
+	m, _ := ctx.Value(memoKey{}).(*memo)
+	return m
+}
+
+// NewContext returns ctx carrying p, the principal of the active organization.
+func NewContext(ctx context.Context, p policy.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal put on ctx by @orgScoped.
+func FromContext(ctx context.Context) (policy.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(policy.Principal)
+	return p, ok
+}
+
+// MustFromContext returns the principal on ctx, or an INTERNAL error: a
+// service reached without @orgScoped is a wiring bug, and fails closed.
+func MustFromContext(ctx context.Context) (policy.Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return policy.Principal{}, errors.New("no principal in context: field lacks @orgScoped")
+	}
+	return p, nil
+}

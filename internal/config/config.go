@@ -1,0 +1,77 @@
+// Package config reads Quire's configuration from the environment (the table in API.md, "Running it"),
+// fills in the development defaults and validates every variable, reporting all problems at once.
+//
+// Secrets (database passwords, the JWT signing key, the SMTP password) never appear in an error
+// message or in the log: errors name the variable only, and Config's LogValue redacts them.
+package config
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Env is the deployment environment, QUIRE_ENV.
+type Env string
+
+// The two environments. Load refuses, in production, the embedded database, a missing or weak
+// signing key and a "*" CORS origin; the playground, introspection and the log mailer are the
+// caller's to switch off (Config.Production).
+const (
+	Development Env = "development"
+	Production  Env = "production"
+)
+
+// Config is the validated configuration of one Quire process. Load is the only constructor.
+type Config struct {
+	Addr        string        // QUIRE_ADDR: listen address, host:port (port may be 0)
+	DatabaseURL string        // DATABASE_URL: app role; empty means the embedded development database
+	MigrateURL  string        // DATABASE_MIGRATE_URL: owner role, for migrations; set iff DatabaseURL is
+	DataDir     string        // QUIRE_DATA_DIR: embedded cluster and development secrets
+	PublicURL   string        // QUIRE_PUBLIC_URL: base of links in mails, no trailing slash
+	JWTSecret   []byte        // QUIRE_JWT_SECRET: HS256 key; empty in development means DevSecret
+	SMTPURL     string        // QUIRE_SMTP_URL: smtp:// or smtps://user:pass@host:port
+	MailFrom    string        // QUIRE_MAIL_FROM: From header of outgoing mail
+	MailDir     string        // QUIRE_MAIL_DIR: if set, every mail is also written there as JSON
+	CORSOrigins []string      // QUIRE_CORS_ORIGINS: origins allowed to call /graphql from a browser
+	Env         Env           // QUIRE_ENV
+	LogFormat   string        // QUIRE_LOG_FORMAT: "text" or "json"
+	LogLevel    slog.Level    // QUIRE_LOG_LEVEL
+	RateLimit   float64       // QUIRE_RATE_LIMIT: requests per second per client IP; 0 disables
+	RateBurst   int           // QUIRE_RATE_BURST
+	RefreshTTL  time.Duration // QUIRE_REFRESH_TTL: how long an unused refresh token stays valid
+}
+
+// Production reports whether Quire runs with QUIRE_ENV=production.
+func (c Config) Production() bool { return c.Env == Production }
+
+// Embedded reports whether Quire uses the embedded development database (DATABASE_URL unset).
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// Load reads the configuration through getenv (os.Getenv in main, a map in tests), applies the
+// defaults and validates every variable. On failure it returns the zero Config and one error per
+// problem, joined with errors.Join; each starts with the variable's name. An empty variable counts
+// as unset.
+func Load(getenv func(string) string) (Config, error) {
+	l := &loader{getenv: getenv}
+	var c Config
+	c.Env = Env(l.oneOf("QUIRE_ENV", string(Development), string(Development), string(Production)))
+	c.Addr = l.addr()
+	c.DatabaseURL, c.MigrateURL = l.databaseURLs(c.Env)
+	c.DataDir = l.value("QUIRE_DATA_DIR", ".quire")
+	c.PublicURL = l.publicURL(c.Addr)
+	c.JWTSecret = l.jwtSecret(c.Env)
+	c.SMTPURL = l.smtpURL()
+	c.MailFrom = l.mailFrom(c.PublicURL)
+	c.MailDir = l.value("QUIRE_MAIL_DIR", "")
+	c.CORSOrigins = l.corsOrigins(c.Env)
+	c.LogFormat = l.oneOf("QUIRE_LOG_FORMAT", "text", "text", "json")
+	c.LogLevel = l.logLevel()
+	c.RateLimit = l.rateLimit()
+	c.RateBurst = l.rateBurst(c.RateLimit)
+	c.RefreshTTL = l.refreshTTL()
+	if err := errors.Join(l.errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}

@@ -1,0 +1,174 @@
+// Package store is Quire's only door to PostgreSQL: the sqlc queries of
+// sql/queries (generated into this package, never edited) and the
+// transactions they run in.
+//
+// Tenant data is touched only inside InOrgTx, which sets app.org_id and
+// app.user_id for the transaction; row-level security keys on them, so a
+// tenant query run anywhere else sees no rows.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/quirehq/quire/internal/qerr"
+)
+
+// ErrNoRows is what a :one query returns when nothing matched.
+var ErrNoRows = pgx.ErrNoRows
+
+// Store runs transactions on a pool connected as the app role.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to url with a pool of at most maxConns connections (0 keeps
+// pgx's default) and checks that the database answers.
+func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// CheckRole refuses a connection role that would make row-level security
+// moot: a superuser, a role with BYPASSRLS, or one that owns (directly or
+// through membership) a table in the public schema, since FORCE ROW LEVEL
+// SECURITY is the only thing holding an owner and one ALTER TABLE drops it.
+func (s *Store) CheckRole(ctx context.Context) error {
+	var (
+		role          string
+		super, bypass bool
+		owned         []string
+	)
+	err := s.pool.QueryRow(ctx, `
+		SELECT current_user, r.rolsuper, r.rolbypassrls,
+		       COALESCE(ARRAY(
+		         SELECT c.relname::text FROM pg_class c
+		         WHERE c.relnamespace = 'public'::regnamespace
+		           AND c.relkind IN ('r', 'p')
+		           AND pg_has_role(current_user, c.relowner, 'USAGE')
+		         ORDER BY c.relname LIMIT 5), '{}')
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&role, &super, &bypass, &owned)
+	if err != nil {
+		return fmt.Errorf("inspect database role: %w", err)
+	}
+	var problems []string
+	if super {
+		problems = append(problems, "is a superuser")
+	}
+	if bypass {
+		problems = append(problems, "has BYPASSRLS")
+	}
+	if len(owned) > 0 {
+		problems = append(problems, "owns tables ("+strings.Join(owned, ", ")+")")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("database role %q %s: the server must run as a role that row-level security holds; "+
+			"connect DATABASE_URL as the app role (README, Production)", role, strings.Join(problems, " and "))
+	}
+	return nil
+}
+
+// InOrgTx runs fn in a transaction in which row-level security admits the
+// rows of org as seen by user, and commits if fn returns nil. Either id may
+// be uuid.Nil: no organization admits no tenant row; no user admits no
+// PRIVATE note and no membership by user. fn receives only queries, so it
+// cannot open a nested transaction through them. Errors are mapped to qerr
+// codes (see mapError).
+func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return mapError(fmt.Errorf("begin: %w", err))
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit, Rollback is a no-op
+	// set_config(..., true) is transaction-local: nothing survives into the
+	// next use of this pooled connection, which keeps PgBouncer's
+	// transaction mode safe.
+	if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`,
+		idSetting(org), idSetting(user)); err != nil {
+		return mapError(fmt.Errorf("set tenant: %w", err))
+	}
+	if err := fn(New(tx)); err != nil {
+		return mapError(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return mapError(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// InTx runs fn in a transaction with no organization and no user: global
+// tables only (users, sessions, login tokens, the mail outbox).
+func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
+	return s.InOrgTx(ctx, uuid.Nil, uuid.Nil, fn)
+}
+
+func idSetting(id uuid.UUID) string {
+	if id == uuid.Nil {
+		return ""
+	}
+	return id.String()
+}
+
+// constraintMessages names, for unique constraints a client can run into,
+// what the client should be told.
+var constraintMessages = map[string]string{
+	"organizations_slug_key": "an organization with this slug already exists",
+	"users_email_key":        "a user with this email already exists",
+	"roles_org_key":          "a role with this key already exists",
+}
+
+// mapError turns what PostgreSQL says into qerr codes. An error that already
+// is a *qerr.Error passes unchanged; what is not understood stays as it is
+// and becomes INTERNAL at the edge.
+func mapError(err error) error {
+	if qerr.As(err) != nil {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return qerr.Wrap(err, qerr.NotFound, "not found")
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case "23505": // unique_violation
+		msg, ok := constraintMessages[pgErr.ConstraintName]
+		if !ok {
+			msg = "this conflicts with an existing record"
+		}
+		return qerr.Wrap(err, qerr.Conflict, msg)
+	case "23514", "22001", "22P02": // check_violation, string too long, invalid text
+		return qerr.Wrap(err, qerr.BadUserInput, "invalid input")
+	case "40001", "40P01": // serialization failure, deadlock
+		return qerr.Wrap(err, qerr.Conflict, "a concurrent change got there first; retry")
+	}
+	return err
+}

@@ -1,0 +1,105 @@
+-- name: CreateNote :one
+INSERT INTO notes (id, org_id, author_id, title, body, tags, visibility, created_at, updated_at)
+VALUES (@id, @org_id, @author_id, @title, @body, @tags, @visibility, @now, @now)
+RETURNING *;
+
+-- name: CreateNoteRevision :exec
+INSERT INTO note_revisions (id, org_id, note_id, version, title, body, tags, visibility, edited_by, created_at)
+VALUES (@id, @org_id, @note_id, @version, @title, @body, @tags, @visibility, @edited_by, @created_at);
+
+-- name: GetNote :one
+-- Trashed notes are returned too: deleted_at tells.
+SELECT *
+FROM notes
+WHERE org_id = @org_id
+  AND id = @id
+  AND (visibility = 'ORG' OR author_id = @user_id);
+
+-- name: ListNotes :many
+-- Newest first, keyset-paginated on (created_at, id). The visibility clause
+-- repeats the policy's PRIVATE rule; a test holds the two together.
+SELECT *
+FROM notes
+WHERE org_id = @org_id
+  AND deleted_at IS NULL
+  AND (visibility = 'ORG' OR author_id = @user_id)
+  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
+       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (sqlc.narg(search)::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+       @@ websearch_to_tsquery('english', sqlc.narg(search)::text))
+  AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
+  AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text)
+ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: CountNotes :one
+SELECT count(*)
+FROM notes
+WHERE org_id = @org_id
+  AND deleted_at IS NULL
+  AND (visibility = 'ORG' OR author_id = @user_id)
+  AND (sqlc.narg(search)::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+       @@ websearch_to_tsquery('english', sqlc.narg(search)::text))
+  AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
+  AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text);
+
+-- name: ListTrash :many
+-- Most recently trashed first, keyset-paginated on (deleted_at, id).
+SELECT *
+FROM notes
+WHERE org_id = @org_id
+  AND deleted_at IS NOT NULL
+  AND (visibility = 'ORG' OR author_id = @user_id)
+  AND (sqlc.narg(after_deleted_at)::timestamptz IS NULL
+       OR (deleted_at, id) < (sqlc.narg(after_deleted_at)::timestamptz, sqlc.narg(after_id)::uuid))
+ORDER BY deleted_at DESC, id DESC
+LIMIT @lim;
+
+-- name: CountTrash :one
+SELECT count(*)
+FROM notes
+WHERE org_id = @org_id
+  AND deleted_at IS NOT NULL
+  AND (visibility = 'ORG' OR author_id = @user_id);
+
+-- name: UpdateNote :one
+-- No row back while the note exists means expected_version is stale.
+UPDATE notes
+SET title = @title,
+    body = @body,
+    tags = @tags,
+    visibility = @visibility,
+    version = version + 1,
+    updated_at = @now
+WHERE org_id = @org_id
+  AND id = @id
+  AND version = @expected_version
+  AND deleted_at IS NULL
+RETURNING *;
+
+-- name: TrashNote :one
+UPDATE notes
+SET deleted_at = @now::timestamptz,
+    deleted_by = @user_id::uuid
+WHERE org_id = @org_id
+  AND id = @id
+  AND deleted_at IS NULL
+RETURNING *;
+
+-- name: RestoreNote :one
+UPDATE notes
+SET deleted_at = NULL,
+    deleted_by = NULL
+WHERE org_id = @org_id
+  AND id = @id
+  AND deleted_at IS NOT NULL
+RETURNING *;
+
+-- name: ListNoteRevisions :many
+SELECT version, title, body, edited_by, created_at
+FROM note_revisions
+WHERE org_id = @org_id
+  AND note_id = @note_id
+ORDER BY version DESC;
