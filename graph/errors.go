@@ -37,6 +37,12 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return out
 		}
 		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) && gerr.Rule == "MaxIntrospectionDepth" {
+			// gqlparser's own guard meets deep introspection before our
+			// limits do; it is the same limit, so it answers the same way.
+			out.Extensions = map[string]any{"code": string(qerr.QueryTooComplex), "limit": "depth"}
+			return out
+		}
 		if errors.As(err, &gerr) && gerr.Err == nil {
 			if code, ok := gerr.Extensions["code"].(string); ok {
 				if mapped, ok := gqlgenCodes[code]; ok {

@@ -42,6 +42,8 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		srv.Use(noIntrospection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(limits.Extension{Limits: cfg.Limits})

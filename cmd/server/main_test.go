@@ -205,7 +205,7 @@ func (e *env) signUp(email string, role policy.PlatformRole) user {
 }
 
 func (u user) in(org string) caller { return caller{token: u.token, org: org} }
-func (u user) bare() caller          { return caller{token: u.token} }
+func (u user) bare() caller         { return caller{token: u.token} }
 
 // createOrg creates an organization as u and returns its id.
 func (e *env) createOrg(u user, name string) string {

@@ -28,7 +28,10 @@ func TestWalkingSkeleton(t *testing.T) {
 	org := e.createOrg(me, "Acme Corp")
 	r := e.post(me.bare(), `{ organization { id name slug modules } myPermissions
 		myOrganizations { organization { id } roles { key builtIn } permissions } }`, nil).ok(t)
-	var o struct{ ID, Name, Slug string; Modules []string }
+	var o struct {
+		ID, Name, Slug string
+		Modules        []string
+	}
 	r.decode(t, "organization", &o)
 	if o.ID != org || o.Name != "Acme Corp" || o.Slug != "acme-corp" {
 		t.Errorf("organization = %+v", o)
@@ -43,7 +46,10 @@ func TestWalkingSkeleton(t *testing.T) {
 	}
 	var mine []struct {
 		Organization struct{ ID string }
-		Roles        []struct{ Key string; BuiltIn bool }
+		Roles        []struct {
+			Key     string
+			BuiltIn bool
+		}
 	}
 	r.decode(t, "myOrganizations", &mine)
 	if len(mine) != 1 || mine[0].Organization.ID != org || len(mine[0].Roles) != 1 || mine[0].Roles[0].Key != "owner" {
@@ -63,7 +69,11 @@ func TestWalkingSkeleton(t *testing.T) {
 	var u struct {
 		Version   int
 		Body      string
-		Revisions []struct{ Version int; Body string; EditedBy struct{ Email string } }
+		Revisions []struct {
+			Version  int
+			Body     string
+			EditedBy struct{ Email string }
+		}
 	}
 	up.decode(t, "updateNote", &u)
 	if u.Version != 2 || u.Body != "changed" || len(u.Revisions) != 2 || u.Revisions[0].Version != 2 || u.Revisions[1].Body != "body of First" {
@@ -86,7 +96,15 @@ func TestWalkingSkeleton(t *testing.T) {
 	if got := string(lists.Data["notes"]); got != `{"totalCount":0}` {
 		t.Errorf("notes after delete = %s", got)
 	}
-	var trash struct{ TotalCount int; Edges []struct{ Node struct{ ID string; DeletedAt *string } } }
+	var trash struct {
+		TotalCount int
+		Edges      []struct {
+			Node struct {
+				ID        string
+				DeletedAt *string
+			}
+		}
+	}
 	lists.decode(t, "trash", &trash)
 	if trash.TotalCount != 1 || trash.Edges[0].Node.ID != n.ID || trash.Edges[0].Node.DeletedAt == nil {
 		t.Errorf("trash = %+v", trash)
@@ -121,8 +139,14 @@ func TestNotesPagination(t *testing.T) {
 		}
 		var c struct {
 			TotalCount int
-			Edges      []struct{ Cursor string; Node struct{ ID string } }
-			PageInfo   struct{ HasNextPage bool; EndCursor *string }
+			Edges      []struct {
+				Cursor string
+				Node   struct{ ID string }
+			}
+			PageInfo struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
 		}
 		e.post(me.bare(), `query($first: Int, $after: String) { notes(first: $first, after: $after) {
 			totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`, vars).ok(t).decode(t, "notes", &c)
@@ -208,7 +232,10 @@ func TestForbiddenExplainsItself(t *testing.T) {
 		t.Fatalf("viewer createNote: code %s, want FORBIDDEN", got)
 	}
 	ext := r.Errors[0].Extensions
-	var d struct{ Allowed bool; Reason string }
+	var d struct {
+		Allowed bool
+		Reason  string
+	}
 	e.post(viewer.bare(), `{ can(action: "notes:create") { allowed reason } }`, nil).ok(t).decode(t, "can", &d)
 	if ext["permission"] != "notes:create" || ext["reason"] != d.Reason || d.Allowed || d.Reason == "" {
 		t.Errorf("FORBIDDEN extensions %v, can() %+v: want permission notes:create and the same reason", ext, d)

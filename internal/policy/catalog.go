@@ -92,7 +92,12 @@ func (p Permission) String() string {
 }
 
 // Module returns the module the permission belongs to.
-func (p Permission) Module() Module { return catalog[p].module }
+func (p Permission) Module() Module {
+	if p >= numPermissions {
+		return numModules // no module: never enabled
+	}
+	return catalog[p].module
+}
 
 // ParsePermission returns the permission with the given code.
 func ParsePermission(code string) (Permission, bool) {

@@ -131,6 +131,9 @@ func Can(p Principal, a Permission, r Resource) Decision {
 // change, custom role, invitation or API key: nobody grants what they do not
 // hold (effectively, modules included).
 func CanGrant(p Principal, s Set) Decision {
+	if s&^All != 0 { // bits outside the catalog: fail closed
+		return Decision{Reason: ReasonUnknown}
+	}
 	held := p.Effective()
 	for q := range numPermissions {
 		if s.Has(q) && !held.Has(q) {
@@ -150,8 +153,8 @@ var reasonPlatform = [...]string{
 // operation that needs platform role need. Roles are ordered: SUPERADMIN
 // includes ADMIN, which includes USER.
 func HasPlatformRole(have, need PlatformRole) Decision {
-	if int(need) >= len(reasonPlatform) {
-		return Decision{Reason: ReasonUnknown}
+	if int(need) >= len(reasonPlatform) || int(have) >= len(reasonPlatform) {
+		return Decision{Reason: ReasonUnknown} // fail closed on a role we do not know
 	}
 	if have >= need {
 		return Decision{Allowed: true, Reason: ReasonAllowed}
