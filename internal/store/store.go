@@ -57,24 +57,30 @@ func (s *Store) Close() { s.pool.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // CheckRole refuses a connection role that would make row-level security
-// moot: a superuser, a role with BYPASSRLS, or one that owns (directly or
-// through membership) a table in the public schema, since FORCE ROW LEVEL
-// SECURITY is the only thing holding an owner and one ALTER TABLE drops it.
+// moot: a superuser, a role with BYPASSRLS, a member of such a role, or one
+// that owns a table in the public schema directly or through membership,
+// since FORCE ROW LEVEL SECURITY is the only thing holding an owner and one
+// ALTER TABLE drops it. Membership counts even without INHERIT: SET ROLE
+// needs no more.
 func (s *Store) CheckRole(ctx context.Context) error {
 	var (
 		role          string
 		super, bypass bool
+		escalates     []string
 		owned         []string
 	)
 	err := s.pool.QueryRow(ctx, `
 		SELECT current_user, r.rolsuper, r.rolbypassrls,
-		       COALESCE(ARRAY(
-		         SELECT c.relname::text FROM pg_class c
-		         WHERE c.relnamespace = 'public'::regnamespace
-		           AND c.relkind IN ('r', 'p')
-		           AND pg_has_role(current_user, c.relowner, 'USAGE')
-		         ORDER BY c.relname LIMIT 5), '{}')
-		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&role, &super, &bypass, &owned)
+		       ARRAY(SELECT x.rolname::text FROM pg_roles x
+		             WHERE (x.rolsuper OR x.rolbypassrls) AND x.rolname <> current_user
+		               AND pg_has_role(current_user, x.oid, 'MEMBER')
+		             ORDER BY x.rolname LIMIT 5),
+		       ARRAY(SELECT c.relname::text FROM pg_class c
+		             WHERE c.relnamespace = 'public'::regnamespace
+		               AND c.relkind IN ('r', 'p')
+		               AND pg_has_role(current_user, c.relowner, 'MEMBER')
+		             ORDER BY c.relname LIMIT 5)
+		FROM pg_roles r WHERE r.rolname = current_user`).Scan(&role, &super, &bypass, &escalates, &owned)
 	if err != nil {
 		return fmt.Errorf("inspect database role: %w", err)
 	}
@@ -84,6 +90,9 @@ func (s *Store) CheckRole(ctx context.Context) error {
 	}
 	if bypass {
 		problems = append(problems, "has BYPASSRLS")
+	}
+	if len(escalates) > 0 {
+		problems = append(problems, "can SET ROLE to superuser or BYPASSRLS roles ("+strings.Join(escalates, ", ")+")")
 	}
 	if len(owned) > 0 {
 		problems = append(problems, "owns tables ("+strings.Join(owned, ", ")+")")
@@ -122,6 +131,11 @@ func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Que
 	}
 	return nil
 }
+
+// Global returns queries that run straight on the pool, one round trip each,
+// for reads of global tables (users, sessions). A tenant table read through
+// it sees no rows: outside InOrgTx no organization is set.
+func (s *Store) Global() *Queries { return New(s.pool) }
 
 // InTx runs fn in a transaction with no organization and no user: global
 // tables only (users, sessions, login tokens, the mail outbox).
