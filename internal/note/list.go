@@ -52,6 +52,9 @@ func (f Filter) visibility() *string {
 // organization's ORG notes and its own PRIVATE ones — the rows for which
 // policy.Can(read) says yes, selected in SQL.
 func (s *Service) List(ctx context.Context, p policy.Principal, first *int, after *string, f Filter) (*Page, error) {
+	if err := check(p, policy.NotesRead, policy.InOrg(p.OrgID)); err != nil {
+		return nil, err
+	}
 	size, cur, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
@@ -79,6 +82,9 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 
 // Count returns how many notes List would return over all pages.
 func (s *Service) Count(ctx context.Context, p policy.Principal, f Filter) (int, error) {
+	if err := check(p, policy.NotesRead, policy.InOrg(p.OrgID)); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inOrg(ctx, p, func(q *store.Queries) error {
 		var err error
@@ -97,6 +103,9 @@ func (s *Service) Count(ctx context.Context, p policy.Principal, f Filter) (int,
 // ListTrash returns a page of the trashed notes the principal may read, most
 // recently trashed first.
 func (s *Service) ListTrash(ctx context.Context, p policy.Principal, first *int, after *string) (*Page, error) {
+	if err := check(p, policy.NotesRead, policy.InOrg(p.OrgID)); err != nil {
+		return nil, err
+	}
 	size, cur, err := pageArgs(first, after)
 	if err != nil {
 		return nil, err
@@ -118,6 +127,9 @@ func (s *Service) ListTrash(ctx context.Context, p policy.Principal, first *int,
 
 // CountTrash returns how many notes ListTrash would return over all pages.
 func (s *Service) CountTrash(ctx context.Context, p policy.Principal) (int, error) {
+	if err := check(p, policy.NotesRead, policy.InOrg(p.OrgID)); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.inOrg(ctx, p, func(q *store.Queries) error {
 		var err error

@@ -184,10 +184,8 @@ func applyUpdate(p policy.Principal, cur *Note, in UpdateInput) (store.UpdateNot
 		}
 	}
 	if in.Visibility != nil && *in.Visibility != cur.Visibility {
-		// Making a note private hides it from everyone but its author, so
-		// only the author may do it (or undo it).
-		if cur.AuthorID != uuid.UUID(p.UserID) {
-			return out, qerr.Denied(policy.NotesUpdate.String(), "only the author may change a note's visibility")
+		if d := policy.CanSetVisibility(p, cur.Resource()); !d.Allowed {
+			return out, qerr.Denied("", d.Reason)
 		}
 		out.Visibility = string(*in.Visibility)
 	}

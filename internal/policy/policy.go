@@ -78,6 +78,7 @@ const (
 	ReasonPrivateNote  = "the note is private to its author"
 	ReasonUnknown      = "unknown action"
 	ReasonNotOwnerNote = "changing another member's note requires notes:manage"
+	ReasonNotAuthor    = "only a note's author may change its visibility"
 )
 
 var (
@@ -125,6 +126,19 @@ func Can(p Principal, a Permission, r Resource) Decision {
 		return Decision{Permission: a, Reason: reasonModule[m]}
 	}
 	return Decision{Allowed: true, Permission: a, Reason: ReasonAllowed}
+}
+
+// CanSetVisibility decides whether p may change the visibility of note r:
+// making a note PRIVATE hides it from everyone but its author, so only the
+// author may, whatever else they hold; the update itself must be allowed too.
+func CanSetVisibility(p Principal, r Resource) Decision {
+	if d := Can(p, NotesUpdate, r); !d.Allowed {
+		return d
+	}
+	if r.Kind != KindNote || r.OwnerID != p.UserID {
+		return Decision{Permission: NotesUpdate, Reason: ReasonNotAuthor}
+	}
+	return Decision{Allowed: true, Permission: NotesUpdate, Reason: ReasonAllowed}
 }
 
 // CanGrant decides whether p may hand out every permission of s, by role
