@@ -33,7 +33,7 @@ func TestCommandLine(t *testing.T) {
 		{"create-user bad role", []string{"admin", "create-user", "--email", "a@example.com", "--platform-role", "KING"}, 2, "", "usage:"},
 		{"create-user", []string{"admin", "create-user", "--email", "First@Example.com", "--platform-role", "SUPERADMIN"}, 0,
 			"http://quire.test/login?token=", "first@example.com"},
-		{"migrate status", []string{"migrate", "status"}, 0, "00007", ""},
+		{"migrate status", []string{"migrate", "status"}, 0, "00008", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
