@@ -22,6 +22,7 @@ import (
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/org"
 	"github.com/quirehq/quire/internal/store"
+	"github.com/quirehq/quire/internal/web"
 )
 
 // app is Quire wired together: what `quire serve` runs and what the
@@ -70,10 +71,10 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		Logger: logger, GraphQL: gql, Ready: st.Ping,
 		Authenticate: (&authn.Authenticator{Tokens: tokens}).Authenticate,
 		CORSOrigins:  cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
-		Registry: prometheus.NewRegistry(),
+		Registry: prometheus.NewRegistry(), Pages: web.Handler(),
 	}
 	if !cfg.Production() {
-		hc.Playground = playground.Handler("Quire", "/graphql")
+		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))
 	}
 	return &app{store: st, accounts: accounts, handler: httpserver.New(hc)}, nil
 }

@@ -33,6 +33,9 @@ type Config struct {
 	GraphQL http.Handler
 	// Playground is served at GET /; nil (production) makes / a 404.
 	Playground http.Handler
+	// Pages serves the page sign-in links land on, GET /login and its
+	// script /login.js; nil makes them 404.
+	Pages http.Handler
 	// Ready reports whether the database is reachable, for /readyz. Nil
 	// means always ready.
 	Ready func(ctx context.Context) error
@@ -68,6 +71,7 @@ func New(cfg Config) http.Handler {
 	rt := &router{
 		graphql:    graphQLChain(cfg, logger),
 		playground: cfg.Playground,
+		pages:      cfg.Pages,
 		ready:      cfg.Ready,
 		metrics:    promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		logger:     logger,
@@ -99,6 +103,7 @@ func graphQLChain(cfg Config, logger *slog.Logger) http.Handler {
 type router struct {
 	graphql    http.Handler
 	playground http.Handler
+	pages      http.Handler
 	ready      func(ctx context.Context) error
 	metrics    http.Handler
 	logger     *slog.Logger
@@ -113,6 +118,12 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			notFound(w, r)
 		} else if requireGET(w, r) {
 			rt.playground.ServeHTTP(w, r)
+		}
+	case routeLogin, routeLoginJS:
+		if rt.pages == nil {
+			notFound(w, r)
+		} else {
+			rt.pages.ServeHTTP(w, r)
 		}
 	case routeHealthz:
 		if requireGET(w, r) {

@@ -21,12 +21,14 @@ const (
 	routeHealthz = "/healthz"
 	routeReadyz  = "/readyz"
 	routeMetrics = "/metrics"
+	routeLogin   = "/login"
+	routeLoginJS = "/login.js"
 	routeOther   = "other"
 )
 
 func routeName(path string) string {
 	switch path {
-	case routeGraphQL, routeRoot, routeHealthz, routeReadyz, routeMetrics:
+	case routeGraphQL, routeRoot, routeHealthz, routeReadyz, routeMetrics, routeLogin, routeLoginJS:
 		return path
 	}
 	return routeOther
