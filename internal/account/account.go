@@ -27,7 +27,7 @@ import (
 
 // Lifetimes of what sign-in hands out.
 const (
-	LoginLinkTTL = 15 * time.Minute
+	LoginLinkTTL      = 15 * time.Minute
 	DefaultRefreshTTL = 30 * 24 * time.Hour
 )
 
@@ -119,13 +119,8 @@ func hashSecret(secret string) []byte {
 
 // Get returns the user with id, NOT_FOUND if there is none.
 func (s *Service) Get(ctx context.Context, id uuid.UUID) (*User, error) {
-	var u store.User
-	err := s.Store.InTx(ctx, func(q *store.Queries) error {
-		var err error
-		u, err = q.GetUser(ctx, id)
-		return err
-	})
-	if qerr.Is(err, qerr.NotFound) {
+	u, err := s.Store.Global().GetUser(ctx, id)
+	if err == store.ErrNoRows {
 		return nil, qerr.New(qerr.NotFound, "user not found")
 	}
 	if err != nil {
@@ -137,12 +132,7 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (*User, error) {
 // ByIDs returns the users with ids, in the order of ids; an unknown id gets
 // nil. It serves the per-request user loader.
 func (s *Service) ByIDs(ctx context.Context, ids []uuid.UUID) ([]*User, error) {
-	var rows []store.User
-	err := s.Store.InTx(ctx, func(q *store.Queries) error {
-		var err error
-		rows, err = q.ListUsersByIDs(ctx, ids)
-		return err
-	})
+	rows, err := s.Store.Global().ListUsersByIDs(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}

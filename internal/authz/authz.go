@@ -59,14 +59,9 @@ func (s *Service) loadCaller(ctx context.Context, id authn.Identity) (Caller, er
 	if id.Kind != authn.KindUser {
 		return Caller{}, qerr.New(qerr.Unauthenticated, "unsupported credential")
 	}
-	var row store.GetCallerRow
-	err := s.Store.InTx(ctx, func(q *store.Queries) error {
-		var err error
-		row, err = q.GetCaller(ctx, store.GetCallerParams{UserID: id.UserID, SessionID: id.SessionID})
-		return err
-	})
+	row, err := s.Store.Global().GetCaller(ctx, store.GetCallerParams{UserID: id.UserID, SessionID: id.SessionID})
 	switch {
-	case qerr.Is(err, qerr.NotFound):
+	case err == store.ErrNoRows:
 		return Caller{}, qerr.New(qerr.Unauthenticated, "session not found: sign in again")
 	case err != nil:
 		return Caller{}, fmt.Errorf("load caller: %w", err)
