@@ -10,6 +10,7 @@ import (
 
 	"github.com/quirehq/quire/internal/account"
 	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/authz"
 )
 
 // RequestLoginLink is the resolver for the requestLoginLink field.
@@ -23,6 +24,23 @@ func (r *mutationResolver) RequestLoginLink(ctx context.Context, email string) (
 // SignInWithLink is the resolver for the signInWithLink field.
 func (r *mutationResolver) SignInWithLink(ctx context.Context, token string) (*account.AuthPayload, error) {
 	return r.Accounts.SignInWithLink(ctx, token)
+}
+
+// RefreshSession is the resolver for the refreshSession field.
+func (r *mutationResolver) RefreshSession(ctx context.Context, refreshToken string) (*account.AuthPayload, error) {
+	return r.Accounts.Refresh(ctx, refreshToken)
+}
+
+// SignOut is the resolver for the signOut field.
+func (r *mutationResolver) SignOut(ctx context.Context, allSessions *bool) (bool, error) {
+	c, err := authz.CallerFromContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Accounts.SignOut(ctx, c, allSessions != nil && *allSessions); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Me is the resolver for the me field.

@@ -59,18 +59,23 @@ func (d directives) principal(ctx context.Context) (policy.Principal, error) {
 }
 
 func (d directives) authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
-	if _, err := d.caller(ctx); err != nil {
+	c, err := d.caller(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return next(ctx)
+	return next(authz.NewCallerContext(ctx, c))
 }
 
 func (d directives) orgScoped(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+	c, err := d.caller(ctx)
+	if err != nil {
+		return nil, err
+	}
 	p, err := d.principal(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return next(authz.NewContext(ctx, p))
+	return next(authz.NewContext(authz.NewCallerContext(ctx, c), p))
 }
 
 func (d directives) hasPermission(ctx context.Context, _ any, next graphql.Resolver, code string) (any, error) {
@@ -99,7 +104,7 @@ func (d directives) platformRole(ctx context.Context, _ any, next graphql.Resolv
 		d.logger.DebugContext(ctx, "denied", "platform_role", role.String(), "reason", dec.Reason, "user_id", c.UserID)
 		return nil, qerr.Denied("", dec.Reason)
 	}
-	return next(ctx)
+	return next(authz.NewCallerContext(ctx, c))
 }
 
 // CheckSchema enforces secure-by-default on a schema: every root field of

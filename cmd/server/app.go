@@ -37,6 +37,9 @@ type app struct {
 type deps struct {
 	Now    func() time.Time
 	Mailer mail.Mailer
+	// RetryDelays are the waits between mail delivery attempts; nil means
+	// account.DefaultRetryDelays.
+	RetryDelays []time.Duration
 }
 
 // newApp opens the app role's pool, refuses a role that row-level security
@@ -53,7 +56,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	tokens := authn.NewTokens(secret, d.Now)
 	accounts := &account.Service{
 		Store: st, Tokens: tokens, Mailer: d.Mailer, Logger: logger,
-		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now,
+		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now, RetryDelays: d.RetryDelays,
 	}
 	az := &authz.Service{Store: st, Now: d.Now}
 	gql, err := graph.NewHandler(graph.HandlerConfig{

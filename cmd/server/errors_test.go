@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -93,6 +95,9 @@ func TestUnauthenticated(t *testing.T) {
 		{"wrong audience", sign(claims(func(c jwt.MapClaims) { c["aud"] = "elsewhere" }), testSecret)},
 		{"wrong issuer", sign(claims(func(c jwt.MapClaims) { c["iss"] = "elsewhere" }), testSecret)},
 		{"unknown session", sign(claims(func(jwt.MapClaims) {}), testSecret)},
+		{"not yet valid", sign(claims(func(c jwt.MapClaims) { c["nbf"] = time.Now().Add(time.Hour).Unix() }), testSecret)},
+		{"issued in the future", sign(claims(func(c jwt.MapClaims) { c["iat"] = time.Now().Add(time.Hour).Unix() }), testSecret)},
+		{"tampered payload", tamper(t, u.token)},
 		{"API key before keys exist", "qk_0123_abcdef"},
 	}
 	for _, tc := range cases {
@@ -102,6 +107,19 @@ func TestUnauthenticated(t *testing.T) {
 			}
 		})
 	}
+	t.Run("login link of a deactivated user", func(t *testing.T) {
+		_, link, err := e.app.accounts.CreateWithLink(t.Context(), "gone@example.com", nil, policy.PlatformUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.App(t).Exec(t.Context(), `UPDATE users SET status = 'DEACTIVATED' WHERE email = 'gone@example.com'`); err != nil {
+			t.Fatal(err)
+		}
+		r := e.post(caller{}, `mutation($t: String!) { signInWithLink(token: $t) { accessToken } }`, map[string]any{"t": tokenOf(t, link)})
+		if got := r.code(t); got != "UNAUTHENTICATED" {
+			t.Errorf("code %s, want UNAUTHENTICATED", got)
+		}
+	})
 	t.Run("public fields work with a stale token attached", func(t *testing.T) {
 		e.post(caller{token: "stale"}, `mutation { requestLoginLink(email: "x@example.com") }`, nil).ok(t)
 	})
@@ -114,6 +132,24 @@ func TestUnauthenticated(t *testing.T) {
 			t.Errorf("code %s, want UNAUTHENTICATED", got)
 		}
 	})
+}
+
+// tamper swaps the subject of a signed token for another user's id and
+// keeps the signature.
+func tamper(t testing.TB, token string) string {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(payload, &c); err != nil {
+		t.Fatal(err)
+	}
+	c["sub"] = "01a20588-0000-7000-8000-00000000beef"
+	forged, _ := json.Marshal(c)
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2]
 }
 
 // TestLimits: every limit of API.md answers QUERY_TOO_COMPLEX naming it,

@@ -76,6 +76,33 @@ func (m *mailbox) all() []mail.Message {
 
 func newEnv(t testing.TB, vars map[string]string) *env {
 	t.Helper()
+	return newEnvWith(t, vars, deps{})
+}
+
+// testClock is a clock a test moves by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newEnvWith is newEnv with the clock or mailer of d where they are set;
+// mail retries do not wait.
+func newEnvWith(t testing.TB, vars map[string]string, d deps) *env {
+	t.Helper()
 	db := pgtest.New(t)
 	getenv := func(k string) string {
 		if v, ok := vars[k]; ok {
@@ -92,7 +119,16 @@ func newEnv(t testing.TB, vars map[string]string) *env {
 	}
 	e := &env{t: t, db: db, mails: &mailbox{}, log: &syncBuffer{}}
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.app, err = newApp(t.Context(), cfg, logger, db.AppURL, testSecret, deps{Now: time.Now, Mailer: e.mails})
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Mailer == nil {
+		d.Mailer = e.mails
+	}
+	if d.RetryDelays == nil {
+		d.RetryDelays = []time.Duration{0, 0, 0}
+	}
+	e.app, err = newApp(t.Context(), cfg, logger, db.AppURL, testSecret, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,10 +113,16 @@ func TestSecretsOnlyAsHashesAndNeverLogged(t *testing.T) {
 	linkToken := tokenOf(t, e.mails.all()[0].Link)
 	// A bad credential goes through the authn failure path, which logs.
 	e.post(caller{token: u.token + "x"}, `{ me { id } }`, nil)
+	rotated, r := e.refresh(u.refresh)
+	r.ok(t)
+	e.refresh(u.refresh) // reuse: logged as a warning, with ids only
 
-	secrets := map[string]string{"access token": u.token, "refresh token": u.refresh, "login link token": linkToken}
+	secrets := map[string]string{
+		"access token": u.token, "refresh token": u.refresh, "login link token": linkToken,
+		"rotated access token": rotated.AccessToken, "rotated refresh token": rotated.RefreshToken,
+	}
 	log := e.log.String()
-	if !strings.Contains(log, `"msg":"request"`) || !strings.Contains(log, "authentication failed") {
+	if !strings.Contains(log, `"msg":"request"`) || !strings.Contains(log, "authentication failed") || !strings.Contains(log, "refresh token reuse") {
 		t.Fatalf("the log is missing the lines this test relies on:\n%s", log)
 	}
 	super := e.db.Super(t)
@@ -144,8 +150,9 @@ func TestSecretsOnlyAsHashesAndNeverLogged(t *testing.T) {
 		}
 	}
 	for name, q := range map[string]string{
-		"login link token": `SELECT count(*) FROM login_tokens WHERE token_hash = $1`,
-		"refresh token":    `SELECT count(*) FROM refresh_tokens WHERE token_hash = $1`,
+		"login link token":      `SELECT count(*) FROM login_tokens WHERE token_hash = $1`,
+		"refresh token":         `SELECT count(*) FROM refresh_tokens WHERE token_hash = $1`,
+		"rotated refresh token": `SELECT count(*) FROM refresh_tokens WHERE token_hash = $1`,
 	} {
 		h := sha256.Sum256([]byte(secrets[name]))
 		var n int

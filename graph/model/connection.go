@@ -1,6 +1,7 @@
 package model
 
 import (
+	"github.com/quirehq/quire/internal/account"
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/policy"
 )
@@ -12,4 +13,11 @@ type NoteConnection struct {
 	Principal policy.Principal
 	Filter    note.Filter
 	Trash     bool
+}
+
+// UserConnection is a page of users; totalCount counts with the same query
+// when asked for.
+type UserConnection struct {
+	Page  *account.UserPage
+	Query *string
 }

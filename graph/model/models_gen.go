@@ -3,6 +3,7 @@
 package model
 
 import (
+	"github.com/quirehq/quire/internal/account"
 	"github.com/quirehq/quire/internal/note"
 )
 
@@ -20,4 +21,9 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type UserEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *account.User `json:"node"`
 }

@@ -80,6 +80,9 @@ type Service struct {
 	PublicURL  string
 	RefreshTTL time.Duration
 	Now        func() time.Time
+	// RetryDelays are the waits between mail delivery attempts; nil means
+	// DefaultRetryDelays.
+	RetryDelays []time.Duration
 
 	sending sync.WaitGroup
 }
@@ -145,4 +148,10 @@ func (s *Service) ByIDs(ctx context.Context, ids []uuid.UUID) ([]*User, error) {
 		out[i] = byID[id]
 	}
 	return out, nil
+}
+
+// UserPage is one page of the users list, newest first.
+type UserPage struct {
+	Users   []*User
+	HasNext bool
 }

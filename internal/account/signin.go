@@ -2,7 +2,11 @@ package account
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -10,27 +14,72 @@ import (
 	mailer "github.com/quirehq/quire/internal/mail"
 	"github.com/quirehq/quire/internal/policy"
 	"github.com/quirehq/quire/internal/qerr"
+	"github.com/quirehq/quire/internal/requestid"
 	"github.com/quirehq/quire/internal/store"
 )
 
+// Limits on sign-in links, in fixed windows shared by every replica: per
+// address, so nobody floods an inbox, and per client, so nobody probes at
+// speed.
+const (
+	linkWindow     = 15 * time.Minute
+	linksPerEmail  = 5
+	linksPerClient = 30
+)
+
 // RequestLoginLink mails a sign-in link to email if it belongs to an active
-// user, and does nothing otherwise. It reports no difference to the caller,
-// in its answer or its timing (the mail leaves after the request), so it
-// cannot be used to find out who has an account.
+// user, and does nothing otherwise. Past the validation and the rate limit
+// (RATE_LIMITED, the same for every address) the answer is the same, and so
+// is its timing: the look-up and the mail happen after the request, so the
+// call cannot tell who has an account.
 func (s *Service) RequestLoginLink(ctx context.Context, email string) error {
 	e, err := NormalizeEmail(email)
 	if err != nil {
 		return err
 	}
+	if err := s.limitLinks(ctx, e); err != nil {
+		return err
+	}
+	s.background(ctx, func(ctx context.Context) error { return s.sendLoginLink(ctx, e) })
+	return nil
+}
+
+func (s *Service) limitLinks(ctx context.Context, email string) error {
+	sum := sha256.Sum256([]byte(email)) // unknown addresses are not kept
+	keys := map[string]int32{"login-email:" + hex.EncodeToString(sum[:]): linksPerEmail}
+	if ip := requestid.ClientIP(ctx); ip != "" {
+		keys["login-ip:"+ip] = linksPerClient
+	}
+	window := s.Now().Truncate(linkWindow)
+	return s.Store.InTx(ctx, func(q *store.Queries) error {
+		for key, max := range keys {
+			hits, err := q.HitRateLimit(ctx, store.HitRateLimitParams{Key: key, WindowStart: window})
+			if err != nil {
+				return fmt.Errorf("count sign-in links: %w", err)
+			}
+			if hits > max { // the transaction rolls back: refusals do not count
+				return qerr.New(qerr.RateLimited, "too many sign-in links requested: try again in a few minutes")
+			}
+		}
+		if rand.IntN(100) == 0 { // now and then, forget windows long past
+			return q.PruneRateLimits(ctx, window.Add(-2*linkWindow))
+		}
+		return nil
+	})
+}
+
+// sendLoginLink is RequestLoginLink's work after the answer: for an active
+// user, a link recorded and mailed.
+func (s *Service) sendLoginLink(ctx context.Context, email string) error {
 	var msg *mailer.Message
 	var outboxID uuid.UUID
-	err = s.Store.InTx(ctx, func(q *store.Queries) error {
-		u, err := q.GetUserByEmail(ctx, e)
-		if qerr.Is(mapNoRows(err), qerr.NotFound) || (err == nil && u.Status != string(Active)) {
+	err := s.Store.InTx(ctx, func(q *store.Queries) error {
+		u, err := q.GetUserByEmail(ctx, email)
+		if err == store.ErrNoRows || (err == nil && u.Status != string(Active)) {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("find user: %w", err)
 		}
 		link, err := s.createLoginLink(ctx, q, u.ID)
 		if err != nil {
@@ -41,13 +90,10 @@ func (s *Service) RequestLoginLink(ctx context.Context, email string) error {
 		msg = &m
 		return err
 	})
-	if err != nil {
-		return fmt.Errorf("request login link: %w", err)
+	if err != nil || msg == nil {
+		return err
 	}
-	if msg != nil {
-		s.deliver(outboxID, *msg)
-	}
-	return nil
+	return s.send(ctx, outboxID, *msg)
 }
 
 // createLoginLink stores a new single-use token for user and returns the
@@ -73,7 +119,7 @@ func (s *Service) SignInWithLink(ctx context.Context, token string) (*AuthPayloa
 	var payload *AuthPayload
 	err := s.Store.InTx(ctx, func(q *store.Queries) error {
 		user, err := q.ConsumeLoginToken(ctx, store.ConsumeLoginTokenParams{TokenHash: hashSecret(token), Now: s.Now()})
-		if qerr.Is(mapNoRows(err), qerr.NotFound) {
+		if err == store.ErrNoRows {
 			return qerr.New(qerr.Unauthenticated, "invalid or expired sign-in link")
 		}
 		if err != nil {
@@ -101,22 +147,12 @@ func (s *Service) openSession(ctx context.Context, q *store.Queries, userID uuid
 	if u.Status != string(Active) {
 		return nil, qerr.New(qerr.Unauthenticated, "invalid or expired sign-in link")
 	}
-	now := s.Now()
 	session := uuid.Must(uuid.NewV7())
-	expires := now.Add(s.RefreshTTL)
-	if err := q.CreateSession(ctx, store.CreateSessionParams{ID: session, UserID: u.ID, ExpiresAt: expires}); err != nil {
+	err = q.CreateSession(ctx, store.CreateSessionParams{ID: session, UserID: u.ID, ExpiresAt: s.Now().Add(s.RefreshTTL)})
+	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	refresh, hash := newSecret()
-	err = q.CreateRefreshToken(ctx, store.CreateRefreshTokenParams{TokenHash: hash, SessionID: session, ExpiresAt: expires})
-	if err != nil {
-		return nil, fmt.Errorf("create refresh token: %w", err)
-	}
-	access, accessExp, err := s.Tokens.Issue(u.ID, session)
-	if err != nil {
-		return nil, fmt.Errorf("issue access token: %w", err)
-	}
-	return &AuthPayload{AccessToken: access, RefreshToken: refresh, ExpiresAt: accessExp, User: fromStore(u)}, nil
+	return s.issue(ctx, q, u.ID, session)
 }
 
 // CreateWithLink creates the user with email (or sets the platform role and
@@ -147,13 +183,4 @@ func (s *Service) CreateWithLink(ctx context.Context, email string, name *string
 		return nil, "", err
 	}
 	return fromStore(user), link, nil
-}
-
-// mapNoRows turns store.ErrNoRows into NOT_FOUND for queries run on a bare
-// *store.Queries inside a transaction, before InTx maps errors.
-func mapNoRows(err error) error {
-	if err == store.ErrNoRows {
-		return qerr.New(qerr.NotFound, "not found")
-	}
-	return err
 }

@@ -189,6 +189,7 @@ func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (pol
 type (
 	memoKey      struct{}
 	principalKey struct{}
+	callerKey    struct{}
 )
 
 // memo holds one request's caller and principal, so several fields of one
@@ -223,6 +224,22 @@ func NewContext(ctx context.Context, p policy.Principal) context.Context {
 func FromContext(ctx context.Context) (policy.Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(policy.Principal)
 	return p, ok
+}
+
+// NewCallerContext returns ctx carrying c, the authenticated caller.
+func NewCallerContext(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFromContext returns the caller put on ctx by @authenticated,
+// @platformRole or @orgScoped, or an INTERNAL error: a service reached
+// without them is a wiring bug, and fails closed.
+func CallerFromContext(ctx context.Context) (Caller, error) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	if !ok {
+		return Caller{}, errors.New("no caller in context: field lacks an access directive")
+	}
+	return c, nil
 }
 
 // MustFromContext returns the principal on ctx, or an INTERNAL error: a

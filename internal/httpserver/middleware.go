@@ -39,7 +39,8 @@ func withRequestID(next http.Handler) http.Handler {
 			id = requestid.New()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(requestid.NewContext(r.Context(), id)))
+		ctx := requestid.WithClientIP(requestid.NewContext(r.Context(), id), clientIP(r))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

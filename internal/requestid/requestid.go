@@ -1,5 +1,6 @@
-// Package requestid carries the id of the HTTP request being served, so the
-// access log, audit events and INTERNAL errors can be joined on it.
+// Package requestid carries the facts of the HTTP request being served: its
+// id, which joins the access log, audit events and INTERNAL errors, and the
+// client's address, which rate limits key on.
 package requestid
 
 import (

@@ -142,6 +142,12 @@ type Permission struct {
 	Description string
 }
 
+type RateLimit struct {
+	Key         string
+	WindowStart time.Time
+	Hits        int32
+}
+
 type RefreshToken struct {
 	TokenHash []byte
 	SessionID uuid.UUID

@@ -105,6 +105,25 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 	return err
 }
 
+const expireUserLoginTokens = `-- name: ExpireUserLoginTokens :exec
+UPDATE login_tokens
+SET used_at = $1::timestamptz
+WHERE user_id = $2
+  AND used_at IS NULL
+`
+
+type ExpireUserLoginTokensParams struct {
+	Now    time.Time
+	UserID uuid.UUID
+}
+
+// Spends every unused sign-in link of a user, so none outlives a
+// deactivation into a later reactivation.
+func (q *Queries) ExpireUserLoginTokens(ctx context.Context, arg ExpireUserLoginTokensParams) error {
+	_, err := q.db.Exec(ctx, expireUserLoginTokens, arg.Now, arg.UserID)
+	return err
+}
+
 const getCaller = `-- name: GetCaller :one
 SELECT u.id, u.email, u.display_name, u.platform_role, u.status, u.authz_epoch, u.created_at,
        s.active_org_id, s.revoked_at, s.expires_at AS session_expires_at
@@ -152,6 +171,60 @@ func (q *Queries) GetCaller(ctx context.Context, arg GetCallerParams) (GetCaller
 	return i, err
 }
 
+const getRefreshToken = `-- name: GetRefreshToken :one
+SELECT rt.session_id, rt.used_at, rt.expires_at, s.user_id, s.revoked_at, u.status
+FROM refresh_tokens rt
+JOIN sessions s ON s.id = rt.session_id
+JOIN users u ON u.id = s.user_id
+WHERE rt.token_hash = $1
+FOR UPDATE OF rt
+`
+
+type GetRefreshTokenRow struct {
+	SessionID uuid.UUID
+	UsedAt    *time.Time
+	ExpiresAt time.Time
+	UserID    uuid.UUID
+	RevokedAt *time.Time
+	Status    string
+}
+
+// Locks the token's row: of two refreshes with the same token, the second
+// waits, then sees it used.
+func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (GetRefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, getRefreshToken, tokenHash)
+	var i GetRefreshTokenRow
+	err := row.Scan(
+		&i.SessionID,
+		&i.UsedAt,
+		&i.ExpiresAt,
+		&i.UserID,
+		&i.RevokedAt,
+		&i.Status,
+	)
+	return i, err
+}
+
+const hitRateLimit = `-- name: HitRateLimit :one
+INSERT INTO rate_limits (key, window_start)
+VALUES ($1, $2)
+ON CONFLICT (key, window_start) DO UPDATE
+SET hits = rate_limits.hits + 1
+RETURNING hits
+`
+
+type HitRateLimitParams struct {
+	Key         string
+	WindowStart time.Time
+}
+
+func (q *Queries) HitRateLimit(ctx context.Context, arg HitRateLimitParams) (int32, error) {
+	row := q.db.QueryRow(ctx, hitRateLimit, arg.Key, arg.WindowStart)
+	var hits int32
+	err := row.Scan(&hits)
+	return hits, err
+}
+
 const markMailFailed = `-- name: MarkMailFailed :exec
 UPDATE mail_outbox
 SET attempts = attempts + 1, last_error = $1
@@ -176,5 +249,101 @@ WHERE id = $1
 
 func (q *Queries) MarkMailSent(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, markMailSent, id)
+	return err
+}
+
+const pruneRateLimits = `-- name: PruneRateLimits :exec
+DELETE FROM rate_limits
+WHERE window_start < $1
+`
+
+func (q *Queries) PruneRateLimits(ctx context.Context, before time.Time) error {
+	_, err := q.db.Exec(ctx, pruneRateLimits, before)
+	return err
+}
+
+const revokeSession = `-- name: RevokeSession :execrows
+UPDATE sessions
+SET revoked_at = $1::timestamptz,
+    revoked_reason = $2
+WHERE id = $3
+  AND user_id = $4
+  AND revoked_at IS NULL
+`
+
+type RevokeSessionParams struct {
+	Now    time.Time
+	Reason *string
+	ID     uuid.UUID
+	UserID uuid.UUID
+}
+
+func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeSession,
+		arg.Now,
+		arg.Reason,
+		arg.ID,
+		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const revokeUserSessions = `-- name: RevokeUserSessions :execrows
+UPDATE sessions
+SET revoked_at = $1::timestamptz,
+    revoked_reason = $2
+WHERE user_id = $3
+  AND revoked_at IS NULL
+`
+
+type RevokeUserSessionsParams struct {
+	Now    time.Time
+	Reason *string
+	UserID uuid.UUID
+}
+
+func (q *Queries) RevokeUserSessions(ctx context.Context, arg RevokeUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeUserSessions, arg.Now, arg.Reason, arg.UserID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const touchSession = `-- name: TouchSession :exec
+UPDATE sessions
+SET last_used_at = $1::timestamptz,
+    expires_at = $2
+WHERE id = $3
+`
+
+type TouchSessionParams struct {
+	Now       time.Time
+	ExpiresAt time.Time
+	ID        uuid.UUID
+}
+
+// Refresh tokens expire when idle: each use moves the session's end.
+func (q *Queries) TouchSession(ctx context.Context, arg TouchSessionParams) error {
+	_, err := q.db.Exec(ctx, touchSession, arg.Now, arg.ExpiresAt, arg.ID)
+	return err
+}
+
+const useRefreshToken = `-- name: UseRefreshToken :exec
+UPDATE refresh_tokens
+SET used_at = $1::timestamptz
+WHERE token_hash = $2
+`
+
+type UseRefreshTokenParams struct {
+	Now       time.Time
+	TokenHash []byte
+}
+
+func (q *Queries) UseRefreshToken(ctx context.Context, arg UseRefreshTokenParams) error {
+	_, err := q.db.Exec(ctx, useRefreshToken, arg.Now, arg.TokenHash)
 	return err
 }

@@ -7,9 +7,25 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
+
+const countUsers = `-- name: CountUsers :one
+SELECT count(*)
+FROM users
+WHERE ($1::text IS NULL
+       OR email LIKE $1::text || '%'
+       OR lower(display_name) LIKE $1::text || '%')
+`
+
+func (q *Queries) CountUsers(ctx context.Context, prefix *string) (int64, error) {
+	row := q.db.QueryRow(ctx, countUsers, prefix)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (id, email, display_name, platform_role)
@@ -92,6 +108,87 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
+const getUserForUpdate = `-- name: GetUserForUpdate :one
+SELECT id, email, display_name, platform_role, status, deactivated_reason, authz_epoch, created_at, updated_at
+FROM users
+WHERE id = $1
+FOR UPDATE
+`
+
+func (q *Queries) GetUserForUpdate(ctx context.Context, id uuid.UUID) (User, error) {
+	row := q.db.QueryRow(ctx, getUserForUpdate, id)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.DisplayName,
+		&i.PlatformRole,
+		&i.Status,
+		&i.DeactivatedReason,
+		&i.AuthzEpoch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT id, email, display_name, platform_role, status, deactivated_reason, authz_epoch, created_at, updated_at
+FROM users
+WHERE ($1::text IS NULL
+       OR email LIKE $1::text || '%'
+       OR lower(display_name) LIKE $1::text || '%')
+  AND ($2::timestamptz IS NULL
+       OR (created_at, id) < ($2::timestamptz, $3::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $4
+`
+
+type ListUsersParams struct {
+	Prefix         *string
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	Lim            int32
+}
+
+// Newest first, keyset-paginated on (created_at, id); prefix is matched
+// against the email and the lowercased display name, LIKE wildcards escaped
+// by the caller.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsers,
+		arg.Prefix,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []User{}
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.DisplayName,
+			&i.PlatformRole,
+			&i.Status,
+			&i.DeactivatedReason,
+			&i.AuthzEpoch,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listUsersByIDs = `-- name: ListUsersByIDs :many
 SELECT id, email, display_name, platform_role, status, deactivated_reason, authz_epoch, created_at, updated_at
 FROM users
@@ -126,6 +223,99 @@ func (q *Queries) ListUsersByIDs(ctx context.Context, ids []uuid.UUID) ([]User, 
 		return nil, err
 	}
 	return items, nil
+}
+
+const lockActiveSuperadmins = `-- name: LockActiveSuperadmins :many
+SELECT id
+FROM users
+WHERE platform_role = 'SUPERADMIN'
+  AND status = 'ACTIVE'
+ORDER BY id
+FOR UPDATE
+`
+
+// Locks every active SUPERADMIN, so two demotions or deactivations cannot
+// both see another SUPERADMIN left and leave none.
+func (q *Queries) LockActiveSuperadmins(ctx context.Context) ([]uuid.UUID, error) {
+	rows, err := q.db.Query(ctx, lockActiveSuperadmins)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const setPlatformRole = `-- name: SetPlatformRole :one
+UPDATE users
+SET platform_role = $1,
+    updated_at = now()
+WHERE id = $2
+RETURNING id, email, display_name, platform_role, status, deactivated_reason, authz_epoch, created_at, updated_at
+`
+
+type SetPlatformRoleParams struct {
+	PlatformRole string
+	ID           uuid.UUID
+}
+
+func (q *Queries) SetPlatformRole(ctx context.Context, arg SetPlatformRoleParams) (User, error) {
+	row := q.db.QueryRow(ctx, setPlatformRole, arg.PlatformRole, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.DisplayName,
+		&i.PlatformRole,
+		&i.Status,
+		&i.DeactivatedReason,
+		&i.AuthzEpoch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const setUserStatus = `-- name: SetUserStatus :one
+UPDATE users
+SET status = $1,
+    deactivated_reason = $2,
+    updated_at = now()
+WHERE id = $3
+RETURNING id, email, display_name, platform_role, status, deactivated_reason, authz_epoch, created_at, updated_at
+`
+
+type SetUserStatusParams struct {
+	Status string
+	Reason *string
+	ID     uuid.UUID
+}
+
+func (q *Queries) SetUserStatus(ctx context.Context, arg SetUserStatusParams) (User, error) {
+	row := q.db.QueryRow(ctx, setUserStatus, arg.Status, arg.Reason, arg.ID)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.DisplayName,
+		&i.PlatformRole,
+		&i.Status,
+		&i.DeactivatedReason,
+		&i.AuthzEpoch,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
 }
 
 const upsertUser = `-- name: UpsertUser :one
