@@ -7,7 +7,9 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/quirehq/quire/internal/authn"
 	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/org"
@@ -17,6 +19,26 @@ import (
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input org.CreateInput) (*org.Organization, error) {
 	id, _ := authn.FromContext(ctx)
 	return r.Orgs.Create(ctx, id.UserID, input)
+}
+
+// SwitchOrganization is the resolver for the switchOrganization field.
+func (r *mutationResolver) SwitchOrganization(ctx context.Context, organizationID uuid.UUID) (*org.Membership, error) {
+	panic(fmt.Errorf("not implemented: SwitchOrganization - switchOrganization"))
+}
+
+// UpdateOrganization is the resolver for the updateOrganization field.
+func (r *mutationResolver) UpdateOrganization(ctx context.Context, input org.UpdateInput) (*org.Organization, error) {
+	panic(fmt.Errorf("not implemented: UpdateOrganization - updateOrganization"))
+}
+
+// DeleteOrganization is the resolver for the deleteOrganization field.
+func (r *mutationResolver) DeleteOrganization(ctx context.Context) (bool, error) {
+	panic(fmt.Errorf("not implemented: DeleteOrganization - deleteOrganization"))
+}
+
+// SetOrganizationModules is the resolver for the setOrganizationModules field.
+func (r *mutationResolver) SetOrganizationModules(ctx context.Context, organizationID uuid.UUID, modules []string) (*org.Organization, error) {
+	panic(fmt.Errorf("not implemented: SetOrganizationModules - setOrganizationModules"))
 }
 
 // MyOrganizations is the resolver for the myOrganizations field.

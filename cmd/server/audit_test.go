@@ -49,13 +49,13 @@ func TestAuditCommitsWithTheChange(t *testing.T) {
 	}
 	me := u.id.String()
 	want := []event{
-		{"user.create_with_link", "", "", me, "ALLOW", false}, // from the command line: no request
-		{"session.sign_in", "", me, me, "ALLOW", true},
-		{"organization.create", org, me, org, "ALLOW", true},
-		{"note.create", org, me, n.ID, "ALLOW", true},
-		{"note.update", org, me, n.ID, "ALLOW", true},
-		{"note.trash", org, me, n.ID, "ALLOW", true},
-		{"note.restore", org, me, n.ID, "ALLOW", true},
+		{"user.create_with_link", "", "", me, "ALLOWED", false}, // from the command line: no request
+		{"session.sign_in", "", me, me, "ALLOWED", true},
+		{"organization.create", org, me, org, "ALLOWED", true},
+		{"note.create", org, me, n.ID, "ALLOWED", true},
+		{"note.update", org, me, n.ID, "ALLOWED", true},
+		{"note.trash", org, me, n.ID, "ALLOWED", true},
+		{"note.restore", org, me, n.ID, "ALLOWED", true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("audit events (-want +got):\n%s", diff)

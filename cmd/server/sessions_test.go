@@ -61,7 +61,7 @@ func TestRefreshRotates(t *testing.T) {
 		}
 	}
 	var reason string
-	if err := e.db.Super(t).QueryRow(t.Context(), `SELECT action FROM audit_events WHERE action = 'session.refresh_reused' AND decision = 'DENY'`).Scan(&reason); err != nil {
+	if err := e.db.Super(t).QueryRow(t.Context(), `SELECT action FROM audit_events WHERE action = 'session.refresh_reused' AND decision = 'DENIED'`).Scan(&reason); err != nil {
 		t.Errorf("reuse was not audited: %v", err)
 	}
 }

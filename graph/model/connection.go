@@ -2,7 +2,9 @@ package model
 
 import (
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/audit"
 	"github.com/quirehq/quire/internal/note"
+	"github.com/quirehq/quire/internal/org"
 	"github.com/quirehq/quire/internal/policy"
 )
 
@@ -20,4 +22,18 @@ type NoteConnection struct {
 type UserConnection struct {
 	Page  *account.UserPage
 	Query *string
+}
+
+// MemberConnection is a page of members; totalCount counts on demand.
+type MemberConnection struct {
+	Page      *org.MemberPage
+	Principal policy.Principal
+}
+
+// AuditEventConnection is a page of the audit log; totalCount counts with
+// the same filter on demand.
+type AuditEventConnection struct {
+	Page      *audit.Page
+	Principal policy.Principal
+	Filter    audit.Filter
 }

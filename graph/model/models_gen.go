@@ -4,8 +4,20 @@ package model
 
 import (
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/audit"
 	"github.com/quirehq/quire/internal/note"
+	"github.com/quirehq/quire/internal/org"
 )
+
+type AuditEventEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *audit.Entry `json:"node"`
+}
+
+type MemberEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *org.Member `json:"node"`
+}
 
 type Mutation struct {
 }

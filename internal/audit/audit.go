@@ -19,9 +19,11 @@ type Event struct {
 	Action     string
 	TargetType string
 	TargetID   uuid.UUID
-	// Denied marks an audited refusal; Reason says why.
-	Denied bool
-	Reason string
+	// Denied marks an audited refusal; Reason says why and Permission
+	// names what was missing.
+	Denied     bool
+	Reason     string
+	Permission string
 }
 
 // Record writes e as done by p in p's organization. A SUPERADMIN acting
@@ -47,9 +49,9 @@ func RecordGlobal(ctx context.Context, q *store.Queries, actor uuid.UUID, e Even
 }
 
 func write(ctx context.Context, q *store.Queries, org, actor, key *uuid.UUID, override bool, e Event) error {
-	decision := "ALLOW"
+	decision := "ALLOWED"
 	if e.Denied {
-		decision = "DENY"
+		decision = "DENIED"
 	}
 	params := store.CreateAuditEventParams{
 		ID:       uuid.Must(uuid.NewV7()),
@@ -62,6 +64,9 @@ func write(ctx context.Context, q *store.Queries, org, actor, key *uuid.UUID, ov
 	}
 	if e.Reason != "" {
 		params.Reason = &e.Reason
+	}
+	if e.Permission != "" {
+		params.Permission = &e.Permission
 	}
 	if e.TargetType != "" {
 		params.TargetType = &e.TargetType

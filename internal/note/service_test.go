@@ -434,7 +434,7 @@ func TestAuditOneEventPerChange(t *testing.T) {
 				t.Fatalf("%v, want success = %v", err, tc.wantAction != "")
 			}
 			if tc.wantAction != "" {
-				log = append(log, auditEvent{Action: tc.wantAction, ActorID: uuid.UUID(tc.by.UserID), TargetID: n.ID, Decision: "ALLOW"})
+				log = append(log, auditEvent{Action: tc.wantAction, ActorID: uuid.UUID(tc.by.UserID), TargetID: n.ID, Decision: "ALLOWED"})
 			}
 			if diff := cmp.Diff(log, tm.auditEvents(t, tm.owner)); diff != "" {
 				t.Fatalf("audit log (-want +got):\n%s", diff)

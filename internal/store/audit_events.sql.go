@@ -12,10 +12,11 @@ import (
 )
 
 const createAuditEvent = `-- name: CreateAuditEvent :exec
-INSERT INTO audit_events (id, org_id, actor_id, api_key_id, action, decision, reason,
+INSERT INTO audit_events (id, org_id, actor_id, api_key_id, action, decision, reason, permission,
                           target_type, target_id, request_id, override)
 VALUES ($1, $2, $3, $4, $5, $6,
-        $7, $8, $9, $10, $11)
+        $7, $8, $9, $10,
+        $11, $12)
 `
 
 type CreateAuditEventParams struct {
@@ -26,6 +27,7 @@ type CreateAuditEventParams struct {
 	Action     string
 	Decision   string
 	Reason     *string
+	Permission *string
 	TargetType *string
 	TargetID   *uuid.UUID
 	RequestID  *string
@@ -41,6 +43,7 @@ func (q *Queries) CreateAuditEvent(ctx context.Context, arg CreateAuditEventPara
 		arg.Action,
 		arg.Decision,
 		arg.Reason,
+		arg.Permission,
 		arg.TargetType,
 		arg.TargetID,
 		arg.RequestID,

@@ -37,6 +37,7 @@ type AuditEvent struct {
 	RequestID  *string
 	Override   bool
 	CreatedAt  time.Time
+	Permission *string
 }
 
 type Invitation struct {
@@ -44,13 +45,20 @@ type Invitation struct {
 	OrgID      uuid.UUID
 	Email      string
 	RoleIds    []uuid.UUID
-	TokenHash  []byte
 	Status     string
 	InvitedBy  *uuid.UUID
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	DecidedAt  *time.Time
 	AcceptedBy *uuid.UUID
+}
+
+type InvitationToken struct {
+	TokenHash    []byte
+	InvitationID uuid.UUID
+	OrgID        uuid.UUID
+	Email        string
+	ExpiresAt    time.Time
 }
 
 type LoginToken struct {

@@ -158,6 +158,12 @@ var constraintMessages = map[string]string{
 	"roles_org_key":          "a role with this key already exists",
 }
 
+// checkMessages names the invariants the database keeps that a client can
+// run into: they are conflicts with the state, not bad input.
+var checkMessages = map[string]string{
+	"organizations_owner_required": "the organization must keep at least one owner: transfer ownership first",
+}
+
 // mapError turns what PostgreSQL says into qerr codes. An error that already
 // is a *qerr.Error passes unchanged; what is not understood stays as it is
 // and becomes INTERNAL at the edge.
@@ -171,6 +177,9 @@ func mapError(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return err
+	}
+	if msg, ok := checkMessages[pgErr.ConstraintName]; ok && pgErr.Code == "23514" {
+		return qerr.Wrap(err, qerr.Conflict, msg)
 	}
 	switch pgErr.Code {
 	case "23505": // unique_violation

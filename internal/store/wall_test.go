@@ -225,7 +225,7 @@ func TestWall2RefusesWritesAcross(t *testing.T) {
 		},
 		{
 			name:    "insert audit event into B",
-			sql:     `INSERT INTO audit_events (id, org_id, action, decision) VALUES ($1, $2, 'note.create', 'ALLOW')`,
+			sql:     `INSERT INTO audit_events (id, org_id, action, decision) VALUES ($1, $2, 'note.create', 'ALLOWED')`,
 			args:    func() []any { return []any{uuid.Must(uuid.NewV7()), w.b} },
 			wantMsg: "row-level security",
 		},
