@@ -58,7 +58,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		Store: st, Tokens: tokens, Mailer: d.Mailer, Logger: logger,
 		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now, RetryDelays: d.RetryDelays,
 	}
-	az := &authz.Service{Store: st, Now: d.Now}
+	az := &authz.Service{Store: st, Now: d.Now, Cache: authz.NewCache(100_000)}
 	gql, err := graph.NewHandler(graph.HandlerConfig{
 		Resolver: &graph.Resolver{
 			Accounts: accounts, Orgs: &org.Service{Store: st},

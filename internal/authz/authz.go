@@ -37,6 +37,9 @@ type Caller struct {
 type Service struct {
 	Store *store.Store
 	Now   func() time.Time
+	// Cache keeps principals between requests, checked against epochs on
+	// every use; nil loads them from the database every time.
+	Cache *Cache
 }
 
 // Caller checks that the identity's user is active and its session neither
@@ -145,12 +148,7 @@ func (s *Service) soleOrg(ctx context.Context, user uuid.UUID) (uuid.UUID, error
 }
 
 func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (policy.Principal, error) {
-	var row store.GetPrincipalRow
-	err := s.Store.InOrgTx(ctx, org, c.UserID, func(q *store.Queries) error {
-		var err error
-		row, err = q.GetPrincipal(ctx, store.GetPrincipalParams{OrgID: org, UserID: c.UserID})
-		return err
-	})
+	f, err := s.facts(ctx, c.UserID, org)
 	if qerr.Is(err, qerr.NotFound) {
 		return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
 	}
@@ -162,28 +160,68 @@ func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (pol
 		APIKeyID:     policy.ID(c.APIKeyID),
 		OrgID:        policy.ID(org),
 		PlatformRole: c.PlatformRole,
+		Modules:      f.modules,
 	}
 	switch {
-	case row.Member:
-		granted, unknown, ok := policy.ParseSet(row.Permissions)
-		if !ok {
-			// Fail closed: the database holds a code the policy does not know.
-			return policy.Principal{}, fmt.Errorf("load principal: unknown permission %q", unknown)
-		}
-		p.Granted = granted
+	case f.member:
+		p.Granted = f.granted
 	case c.PlatformRole == policy.PlatformSuperadmin && c.APIKeyID == uuid.Nil:
 		p.Granted, p.Override = policy.All, true
 	default:
 		return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
 	}
+	return p, nil
+}
+
+// facts reads what user holds in org: from the cache when the epochs read
+// now match the entry's, else from the database. The epochs are read first,
+// in the same transaction, so a change committed in between can only make
+// the stored entry newer than its epochs (and reloaded next time), never
+// older.
+func (s *Service) facts(ctx context.Context, user, org uuid.UUID) (facts, error) {
+	var f facts
+	err := s.Store.InOrgTx(ctx, org, user, func(q *store.Queries) error {
+		ep, err := q.GetEpochs(ctx, store.GetEpochsParams{OrgID: org, UserID: user})
+		if err != nil {
+			return err
+		}
+		key := cacheKey{user: user, org: org}
+		if cached, ok := s.Cache.get(key, ep.OrgEpoch, ep.UserEpoch); ok {
+			f = cached
+			return nil
+		}
+		row, err := q.GetPrincipal(ctx, store.GetPrincipalParams{OrgID: org, UserID: user})
+		if err != nil {
+			return err
+		}
+		if f, err = factsFrom(row); err != nil {
+			return err
+		}
+		f.orgEpoch, f.userEpoch = ep.OrgEpoch, ep.UserEpoch
+		s.Cache.put(key, f)
+		return nil
+	})
+	return f, err
+}
+
+func factsFrom(row store.GetPrincipalRow) (facts, error) {
+	f := facts{member: row.Member}
+	granted, unknown, ok := policy.ParseSet(row.Permissions)
+	if !ok {
+		// Fail closed: the database holds a code the policy does not know.
+		return facts{}, fmt.Errorf("unknown permission %q", unknown)
+	}
+	if f.member {
+		f.granted = granted
+	}
 	for _, name := range row.Modules {
 		m, ok := policy.ParseModule(name)
 		if !ok {
-			return policy.Principal{}, fmt.Errorf("load principal: unknown module %q", name)
+			return facts{}, fmt.Errorf("unknown module %q", name)
 		}
-		p.Modules |= policy.ModulesOf(m)
+		f.modules |= policy.ModulesOf(m)
 	}
-	return p, nil
+	return f, nil
 }
 
 type (

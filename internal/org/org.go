@@ -147,14 +147,8 @@ func addMember(ctx context.Context, q *store.Queries, org, user uuid.UUID, key s
 	if err != nil {
 		return fmt.Errorf("find role %s: %w", key, err)
 	}
-	m, err := q.CreateMembership(ctx, store.CreateMembershipParams{ID: uuid.Must(uuid.NewV7()), OrgID: org, UserID: user})
-	if err != nil {
-		return fmt.Errorf("add member: %w", err)
-	}
-	if err := q.AddMembershipRole(ctx, store.AddMembershipRoleParams{MembershipID: m, RoleID: role.ID, OrgID: org}); err != nil {
-		return fmt.Errorf("grant role %s: %w", key, err)
-	}
-	return nil
+	_, err = AddMember(ctx, q, org, user, []uuid.UUID{role.ID})
+	return err
 }
 
 // Get returns the principal's active organization.

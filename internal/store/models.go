@@ -45,20 +45,13 @@ type Invitation struct {
 	OrgID      uuid.UUID
 	Email      string
 	RoleIds    []uuid.UUID
+	TokenHash  []byte
 	Status     string
 	InvitedBy  *uuid.UUID
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	DecidedAt  *time.Time
 	AcceptedBy *uuid.UUID
-}
-
-type InvitationToken struct {
-	TokenHash    []byte
-	InvitationID uuid.UUID
-	OrgID        uuid.UUID
-	Email        string
-	ExpiresAt    time.Time
 }
 
 type LoginToken struct {

@@ -109,6 +109,34 @@ func (q *Queries) GetBuiltInRole(ctx context.Context, key string) (GetBuiltInRol
 	return i, err
 }
 
+const getEpochs = `-- name: GetEpochs :one
+SELECT o.authz_epoch AS org_epoch, u.authz_epoch AS user_epoch
+FROM organizations o, users u
+WHERE o.id = $1
+  AND o.deleted_at IS NULL
+  AND u.id = $2
+`
+
+type GetEpochsParams struct {
+	OrgID  uuid.UUID
+	UserID uuid.UUID
+}
+
+type GetEpochsRow struct {
+	OrgEpoch  int64
+	UserEpoch int64
+}
+
+// The two counters a cached principal is valid under: any change to roles,
+// memberships or modules bumps the organization's, any change to the user's
+// status or platform role bumps the user's.
+func (q *Queries) GetEpochs(ctx context.Context, arg GetEpochsParams) (GetEpochsRow, error) {
+	row := q.db.QueryRow(ctx, getEpochs, arg.OrgID, arg.UserID)
+	var i GetEpochsRow
+	err := row.Scan(&i.OrgEpoch, &i.UserEpoch)
+	return i, err
+}
+
 const getOrganization = `-- name: GetOrganization :one
 SELECT id, name, slug, authz_epoch, created_at, updated_at, deleted_at
 FROM organizations

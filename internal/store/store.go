@@ -158,6 +158,13 @@ var constraintMessages = map[string]string{
 	"roles_org_key":          "a role with this key already exists",
 }
 
+// IsUniqueViolation reports whether err is PostgreSQL refusing a duplicate.
+// After one, the transaction is aborted: return the error, do not go on.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
 // checkMessages names the invariants the database keeps that a client can
 // run into: they are conflicts with the state, not bad input.
 var checkMessages = map[string]string{

@@ -81,3 +81,13 @@ FROM organizations o
 LEFT JOIN memberships m ON m.org_id = o.id AND m.user_id = @user_id AND m.removed_at IS NULL
 WHERE o.id = @org_id::uuid
   AND o.deleted_at IS NULL;
+
+-- name: GetEpochs :one
+-- The two counters a cached principal is valid under: any change to roles,
+-- memberships or modules bumps the organization's, any change to the user's
+-- status or platform role bumps the user's.
+SELECT o.authz_epoch AS org_epoch, u.authz_epoch AS user_epoch
+FROM organizations o, users u
+WHERE o.id = @org_id
+  AND o.deleted_at IS NULL
+  AND u.id = @user_id;
