@@ -24,12 +24,14 @@ func (r *queryResolver) Can(ctx context.Context, action string, resourceID *uuid
 	if !ok {
 		return nil, qerr.Invalid("action", "unknown action %q: see permissionCatalog", action)
 	}
-	if resourceID == nil {
-		d := policy.Can(p, a, policy.InOrg(p.OrgID))
-		return &d, nil
+	d := policy.Can(p, a, policy.InOrg(p.OrgID))
+	if resourceID != nil {
+		if d, err = r.NoteService.Explain(ctx, p, a, *resourceID); err != nil {
+			return nil, err
+		}
 	}
-	d, err := r.NoteService.Explain(ctx, p, a, *resourceID)
-	return &d, err
+	d.Reason = authz.Explain(ctx, p, d)
+	return &d, nil
 }
 
 // PermissionCatalog is the resolver for the permissionCatalog field.

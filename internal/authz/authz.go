@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -162,6 +163,9 @@ func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (pol
 		PlatformRole: c.PlatformRole,
 		Modules:      f.modules,
 	}
+	if m := memoFrom(ctx); m != nil {
+		m.grantedBy = f.grantedBy
+	}
 	switch {
 	case f.member:
 		p.Granted = f.granted
@@ -213,6 +217,13 @@ func factsFrom(row store.GetPrincipalRow) (facts, error) {
 	}
 	if f.member {
 		f.granted = granted
+		f.grantedBy = make(map[policy.Permission]string, len(row.Grants))
+		for _, g := range row.Grants {
+			code, key, _ := strings.Cut(g, " ")
+			if p, ok := policy.ParsePermission(code); ok && f.grantedBy[p] == "" {
+				f.grantedBy[p] = key
+			}
+		}
 	}
 	for _, name := range row.Modules {
 		m, ok := policy.ParseModule(name)
@@ -241,6 +252,7 @@ type memo struct {
 	requested     uuid.UUID
 	principal     policy.Principal
 	principalErr  error
+	grantedBy     map[policy.Permission]string
 }
 
 // NewRequestContext returns ctx with an empty per-request memo.
@@ -251,6 +263,27 @@ func NewRequestContext(ctx context.Context) context.Context {
 func memoFrom(ctx context.Context) *memo {
 	m, _ := ctx.Value(memoKey{}).(*memo)
 	return m
+}
+
+// Explain words an allowing decision for a person: which of the caller's
+// roles grants the permission, or that a platform override does. Denials
+// keep the policy's reason.
+func Explain(ctx context.Context, p policy.Principal, d policy.Decision) string {
+	if !d.Allowed {
+		return d.Reason
+	}
+	if p.Override {
+		return "allowed as a platform SUPERADMIN override"
+	}
+	if m := memoFrom(ctx); m != nil {
+		m.mu.Lock()
+		role := m.grantedBy[d.Permission]
+		m.mu.Unlock()
+		if role != "" {
+			return "granted by role " + role
+		}
+	}
+	return d.Reason
 }
 
 // NewContext returns ctx carrying p, the principal of the active organization.

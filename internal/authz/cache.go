@@ -15,6 +15,8 @@ type facts struct {
 	member              bool
 	granted             policy.Set
 	modules             policy.ModuleSet
+	// grantedBy names, per granted permission, a role that grants it.
+	grantedBy map[policy.Permission]string
 }
 
 type cacheKey struct{ user, org uuid.UUID }

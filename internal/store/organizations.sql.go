@@ -170,6 +170,14 @@ SELECT o.authz_epoch,
            AND mr.membership_id = m.id
        ), '{}')::text[] AS permissions,
        COALESCE((
+         SELECT array_agg(rp.permission || ' ' || r.key ORDER BY rp.permission, r.key)
+         FROM membership_roles mr
+         JOIN roles r ON r.id = mr.role_id AND (r.org_id IS NULL OR r.org_id = $1::uuid)
+         JOIN role_permissions rp ON rp.role_id = mr.role_id AND (rp.org_id IS NULL OR rp.org_id = $1::uuid)
+         WHERE mr.org_id = $1::uuid
+           AND mr.membership_id = m.id
+       ), '{}')::text[] AS grants,
+       COALESCE((
          SELECT array_agg(om.module)
          FROM organization_modules om
          WHERE om.org_id = $1::uuid
@@ -189,12 +197,14 @@ type GetPrincipalRow struct {
 	AuthzEpoch  int64
 	Member      bool
 	Permissions []string
+	Grants      []string
 	Modules     []string
 }
 
 // Everything a decision in org_id needs about user_id, in one round trip:
 // the organization's epoch, whether the user is an active member, the union
-// of their roles' permissions and the enabled modules.
+// of their roles' permissions, which role grants each ("permission key"
+// pairs, to explain decisions) and the enabled modules.
 func (q *Queries) GetPrincipal(ctx context.Context, arg GetPrincipalParams) (GetPrincipalRow, error) {
 	row := q.db.QueryRow(ctx, getPrincipal, arg.OrgID, arg.UserID)
 	var i GetPrincipalRow
@@ -202,6 +212,7 @@ func (q *Queries) GetPrincipal(ctx context.Context, arg GetPrincipalParams) (Get
 		&i.AuthzEpoch,
 		&i.Member,
 		&i.Permissions,
+		&i.Grants,
 		&i.Modules,
 	)
 	return i, err

@@ -62,7 +62,8 @@ ORDER BY r.key;
 -- name: GetPrincipal :one
 -- Everything a decision in org_id needs about user_id, in one round trip:
 -- the organization's epoch, whether the user is an active member, the union
--- of their roles' permissions and the enabled modules.
+-- of their roles' permissions, which role grants each ("permission key"
+-- pairs, to explain decisions) and the enabled modules.
 SELECT o.authz_epoch,
        (m.id IS NOT NULL)::boolean AS member,
        COALESCE((
@@ -72,6 +73,14 @@ SELECT o.authz_epoch,
          WHERE mr.org_id = @org_id::uuid
            AND mr.membership_id = m.id
        ), '{}')::text[] AS permissions,
+       COALESCE((
+         SELECT array_agg(rp.permission || ' ' || r.key ORDER BY rp.permission, r.key)
+         FROM membership_roles mr
+         JOIN roles r ON r.id = mr.role_id AND (r.org_id IS NULL OR r.org_id = @org_id::uuid)
+         JOIN role_permissions rp ON rp.role_id = mr.role_id AND (rp.org_id IS NULL OR rp.org_id = @org_id::uuid)
+         WHERE mr.org_id = @org_id::uuid
+           AND mr.membership_id = m.id
+       ), '{}')::text[] AS grants,
        COALESCE((
          SELECT array_agg(om.module)
          FROM organization_modules om
