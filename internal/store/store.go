@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -111,25 +112,53 @@ func (s *Store) CheckRole(ctx context.Context) error {
 // cannot open a nested transaction through them. Errors are mapped to qerr
 // codes (see mapError).
 func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Queries) error) error {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return mapError(fmt.Errorf("begin: %w", err))
+		return mapError(fmt.Errorf("acquire connection: %w", err))
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit, Rollback is a no-op
+	defer conn.Release()
+	// One round trip opens the transaction and sets the tenant: with no
+	// arguments pgx sends the two statements together (simple protocol).
+	// The ids are uuid.UUID's canonical text, so inlining them is safe.
 	// set_config(..., true) is transaction-local: nothing survives into the
 	// next use of this pooled connection, which keeps PgBouncer's
 	// transaction mode safe.
-	if _, err := tx.Exec(ctx, `SELECT set_config('app.org_id', $1, true), set_config('app.user_id', $2, true)`,
-		idSetting(org), idSetting(user)); err != nil {
-		return mapError(fmt.Errorf("set tenant: %w", err))
+	begin := "BEGIN; SELECT set_config('app.org_id', '" + idSetting(org) + "', true), " +
+		"set_config('app.user_id', '" + idSetting(user) + "', true)"
+	done := false
+	defer func() {
+		if !done {
+			rollback(conn)
+		}
+	}()
+	if _, err := conn.Exec(ctx, begin); err != nil {
+		return mapError(fmt.Errorf("begin: %w", err))
 	}
-	if err := fn(New(tx)); err != nil {
+	if err := fn(New(conn)); err != nil {
 		return mapError(err)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	tag, err := conn.Exec(ctx, "COMMIT")
+	if err != nil {
 		return mapError(fmt.Errorf("commit: %w", err))
 	}
+	done = true
+	// COMMIT in a transaction an error aborted rolls back and says so,
+	// without an error: fn swallowed one. Nothing was written.
+	if tag.String() == "ROLLBACK" {
+		return errors.New("commit: the transaction had failed and was rolled back")
+	}
 	return nil
+}
+
+// rollback ends the connection's transaction, with a context of its own
+// (the request's may be cancelled); a connection that cannot roll back is
+// closed rather than returned to the pool mid-transaction.
+func rollback(conn *pgxpool.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+		_ = conn.Conn().Close(ctx)
+	}
 }
 
 // Global returns queries that run straight on the pool, one round trip each,
