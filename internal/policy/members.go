@@ -21,10 +21,11 @@ func init() {
 }
 
 // CanManageMember decides whether p may change the roles of, or remove, a
-// member whose roles grant target: only if everything the member may use is
-// something p may use too, so an admin cannot demote or remove an owner.
-// Both sides are compared effectively, under the organization's enabled
-// modules (p.Modules). A deny names the first permission, in catalog order,
+// member whose roles grant target: only if everything the member's roles
+// give is something p's roles give too, so an admin cannot demote or remove
+// an owner.
+// Both sides are compared by what their roles give, modules aside, as in
+// CanGrant. A deny names the first permission, in catalog order,
 // that the member holds and p lacks. Bits outside the catalog fail closed.
 //
 // It does not decide the caller's own membership: changing one's own roles
@@ -34,7 +35,7 @@ func CanManageMember(p Principal, target Set) Decision {
 	if target&^All != 0 {
 		return Decision{Reason: ReasonUnknown}
 	}
-	held, theirs := p.Effective(), target.Enabled(p.Modules)
+	held, theirs := p.Granted, target
 	for q := range numPermissions {
 		if theirs.Has(q) && !held.Has(q) {
 			return Decision{Permission: q, Reason: reasonManage[q]}

@@ -142,13 +142,16 @@ func CanSetVisibility(p Principal, r Resource) Decision {
 }
 
 // CanGrant decides whether p may hand out every permission of s, by role
-// change, custom role, invitation or API key: nobody grants what they do not
-// hold (effectively, modules included).
+// change, custom role, invitation or API key: nobody grants what their roles
+// do not give them. Modules do not enter: they gate the use of permissions,
+// not their holding, so an organization with a module switched off can still
+// name a new owner — who, like the granter, can use that module's
+// permissions only once it is on.
 func CanGrant(p Principal, s Set) Decision {
 	if s&^All != 0 { // bits outside the catalog: fail closed
 		return Decision{Reason: ReasonUnknown}
 	}
-	held := p.Effective()
+	held := p.Granted
 	for q := range numPermissions {
 		if s.Has(q) && !held.Has(q) {
 			return Decision{Permission: q, Reason: reasonGrant[q]}
