@@ -7,57 +7,96 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/quirehq/quire/graph/model"
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/org"
 )
 
 // User is the resolver for the user field.
 func (r *memberResolver) User(ctx context.Context, obj *org.Member) (*account.User, error) {
-	panic(fmt.Errorf("not implemented: User - user"))
+	return loadUser(ctx, obj.UserID)
 }
 
 // Edges is the resolver for the edges field.
 func (r *memberConnectionResolver) Edges(ctx context.Context, obj *model.MemberConnection) ([]*model.MemberEdge, error) {
-	panic(fmt.Errorf("not implemented: Edges - edges"))
+	edges := make([]*model.MemberEdge, len(obj.Page.Members))
+	for i, m := range obj.Page.Members {
+		edges[i] = &model.MemberEdge{Cursor: obj.Page.Cursor(i), Node: m}
+	}
+	return edges, nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *memberConnectionResolver) PageInfo(ctx context.Context, obj *model.MemberConnection) (*model.PageInfo, error) {
-	panic(fmt.Errorf("not implemented: PageInfo - pageInfo"))
+	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
+	if n := len(obj.Page.Members); n > 0 {
+		c := obj.Page.Cursor(n - 1)
+		info.EndCursor = &c
+	}
+	return info, nil
 }
 
 // TotalCount is the resolver for the totalCount field.
 func (r *memberConnectionResolver) TotalCount(ctx context.Context, obj *model.MemberConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return r.Orgs.CountMembers(ctx, obj.Principal)
 }
 
 // SetMemberRoles is the resolver for the setMemberRoles field.
 func (r *mutationResolver) SetMemberRoles(ctx context.Context, userID uuid.UUID, roleIds []uuid.UUID) (*org.Member, error) {
-	panic(fmt.Errorf("not implemented: SetMemberRoles - setMemberRoles"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.SetMemberRoles(ctx, p, userID, roleIds)
 }
 
 // RemoveMember is the resolver for the removeMember field.
 func (r *mutationResolver) RemoveMember(ctx context.Context, userID uuid.UUID) (bool, error) {
-	panic(fmt.Errorf("not implemented: RemoveMember - removeMember"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Orgs.RemoveMember(ctx, p, userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // LeaveOrganization is the resolver for the leaveOrganization field.
 func (r *mutationResolver) LeaveOrganization(ctx context.Context) (bool, error) {
-	panic(fmt.Errorf("not implemented: LeaveOrganization - leaveOrganization"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Orgs.Leave(ctx, p); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // TransferOwnership is the resolver for the transferOwnership field.
 func (r *mutationResolver) TransferOwnership(ctx context.Context, userID uuid.UUID, keepOwnerRole *bool) (*org.Member, error) {
-	panic(fmt.Errorf("not implemented: TransferOwnership - transferOwnership"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.TransferOwnership(ctx, p, userID, keepOwnerRole != nil && *keepOwnerRole)
 }
 
 // Members is the resolver for the members field.
 func (r *queryResolver) Members(ctx context.Context, first *int, after *string) (*model.MemberConnection, error) {
-	panic(fmt.Errorf("not implemented: Members - members"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.Orgs.Members(ctx, p, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return &model.MemberConnection{Page: pg, Principal: p}, nil
 }
 
 // Member returns MemberResolver implementation.

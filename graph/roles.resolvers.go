@@ -7,28 +7,47 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/org"
 )
 
 // CreateRole is the resolver for the createRole field.
 func (r *mutationResolver) CreateRole(ctx context.Context, input org.CreateRoleInput) (*org.Role, error) {
-	panic(fmt.Errorf("not implemented: CreateRole - createRole"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.CreateRole(ctx, p, input)
 }
 
 // UpdateRole is the resolver for the updateRole field.
 func (r *mutationResolver) UpdateRole(ctx context.Context, id uuid.UUID, input org.UpdateRoleInput) (*org.Role, error) {
-	panic(fmt.Errorf("not implemented: UpdateRole - updateRole"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.UpdateRole(ctx, p, id, input)
 }
 
 // DeleteRole is the resolver for the deleteRole field.
 func (r *mutationResolver) DeleteRole(ctx context.Context, id uuid.UUID) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteRole - deleteRole"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Orgs.DeleteRole(ctx, p, id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Roles is the resolver for the roles field.
 func (r *queryResolver) Roles(ctx context.Context) ([]*org.Role, error) {
-	panic(fmt.Errorf("not implemented: Roles - roles"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.Roles(ctx, p)
 }

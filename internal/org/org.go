@@ -157,13 +157,16 @@ func (s *Service) Get(ctx context.Context, p policy.Principal) (*Organization, e
 	var o *Organization
 	err := s.Store.InOrgTx(ctx, id, uuid.UUID(p.UserID), func(q *store.Queries) error {
 		var err error
-		o, err = get(ctx, q, id)
+		o, err = Load(ctx, q, id)
 		return err
 	})
 	return o, err
 }
 
-func get(ctx context.Context, q *store.Queries, id uuid.UUID) (*Organization, error) {
+// Load reads a live organization and its enabled modules, NOT_FOUND if
+// there is none. It runs on q, inside the caller's transaction in the
+// organization's wall.
+func Load(ctx context.Context, q *store.Queries, id uuid.UUID) (*Organization, error) {
 	row, err := q.GetOrganization(ctx, id)
 	if err == store.ErrNoRows {
 		return nil, qerr.New(qerr.NotFound, "organization not found")
@@ -217,7 +220,7 @@ func (s *Service) ListMine(ctx context.Context, user uuid.UUID) ([]*Membership, 
 func (s *Service) membership(ctx context.Context, orgID, user uuid.UUID) (*Membership, error) {
 	m := &Membership{}
 	err := s.Store.InOrgTx(ctx, orgID, user, func(q *store.Queries) error {
-		o, err := get(ctx, q, orgID)
+		o, err := Load(ctx, q, orgID)
 		if err != nil {
 			return err
 		}

@@ -62,9 +62,13 @@ func LoadRoles(ctx context.Context, q *store.Queries, org uuid.UUID, ids []uuid.
 
 // AddMember makes user an active member of org holding roleIDs (already
 // checked by the caller) and returns the membership's id. A user who is
-// already an active member is a CONFLICT. It runs on q, inside the caller's
-// transaction in org's wall.
+// already an active member is a CONFLICT; a custom role deleted meanwhile
+// is a NOT_FOUND (the roles are locked against deleteRole first). It runs
+// on q, inside the caller's transaction in org's wall.
 func AddMember(ctx context.Context, q *store.Queries, org, user uuid.UUID, roleIDs []uuid.UUID) (uuid.UUID, error) {
+	if err := lockCustomRoles(ctx, q, org, roleIDs); err != nil {
+		return uuid.Nil, err
+	}
 	m, err := q.CreateMembership(ctx, store.CreateMembershipParams{ID: uuid.Must(uuid.NewV7()), OrgID: org, UserID: user})
 	if err != nil {
 		if store.IsUniqueViolation(err) {
@@ -78,4 +82,23 @@ func AddMember(ctx context.Context, q *store.Queries, org, user uuid.UUID, roleI
 		}
 	}
 	return m, nil
+}
+
+// lockCustomRoles locks the custom roles among ids against deleteRole until
+// the transaction ends, then checks that every id is still a role of org: a
+// concurrent deleteRole either waits for this transaction (and then sees the
+// role held) or won (and the role is NOT_FOUND here). Built-in roles are
+// never deleted.
+func lockCustomRoles(ctx context.Context, q *store.Queries, org uuid.UUID, ids []uuid.UUID) error {
+	if _, err := q.LockRolesForGrant(ctx, store.LockRolesForGrantParams{OrgID: org, Ids: ids}); err != nil {
+		return fmt.Errorf("lock roles: %w", err)
+	}
+	rows, err := q.GetRolesByIDs(ctx, store.GetRolesByIDsParams{OrgID: org, Ids: ids})
+	if err != nil {
+		return fmt.Errorf("check roles: %w", err)
+	}
+	if len(rows) != len(ids) {
+		return qerr.New(qerr.NotFound, "role not found: it was just deleted")
+	}
+	return nil
 }
