@@ -7,62 +7,103 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/invite"
 	"github.com/quirehq/quire/internal/org"
 )
 
 // Roles is the resolver for the roles field.
 func (r *invitationResolver) Roles(ctx context.Context, obj *invite.Invitation) ([]*org.Role, error) {
-	panic(fmt.Errorf("not implemented: Roles - roles"))
+	return obj.Roles() // read by the service, under the authority that returned obj
 }
 
 // InvitedBy is the resolver for the invitedBy field.
 func (r *invitationResolver) InvitedBy(ctx context.Context, obj *invite.Invitation) (*account.User, error) {
-	panic(fmt.Errorf("not implemented: InvitedBy - invitedBy"))
+	if obj.InvitedByID == nil {
+		return nil, nil
+	}
+	return loadUser(ctx, *obj.InvitedByID)
 }
 
 // Organization is the resolver for the organization field.
 func (r *invitationResolver) Organization(ctx context.Context, obj *invite.Invitation) (*org.Organization, error) {
-	panic(fmt.Errorf("not implemented: Organization - organization"))
+	return obj.Organization() // read by the service, under the authority that returned obj
 }
 
 // InviteMember is the resolver for the inviteMember field.
 func (r *mutationResolver) InviteMember(ctx context.Context, input invite.Input) (*invite.Invitation, error) {
-	panic(fmt.Errorf("not implemented: InviteMember - inviteMember"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Invites.Invite(ctx, p, input)
 }
 
 // RevokeInvitation is the resolver for the revokeInvitation field.
 func (r *mutationResolver) RevokeInvitation(ctx context.Context, id uuid.UUID) (*invite.Invitation, error) {
-	panic(fmt.Errorf("not implemented: RevokeInvitation - revokeInvitation"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Invites.Revoke(ctx, p, id)
 }
 
 // ResendInvitation is the resolver for the resendInvitation field.
 func (r *mutationResolver) ResendInvitation(ctx context.Context, id uuid.UUID) (*invite.Invitation, error) {
-	panic(fmt.Errorf("not implemented: ResendInvitation - resendInvitation"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Invites.Resend(ctx, p, id)
 }
 
 // AcceptInvitation is the resolver for the acceptInvitation field.
 func (r *mutationResolver) AcceptInvitation(ctx context.Context, token string) (*account.AuthPayload, error) {
-	panic(fmt.Errorf("not implemented: AcceptInvitation - acceptInvitation"))
+	var c authz.Caller
+	if id, ok := authn.FromContext(ctx); ok { // @public: a credential sent must hold
+		var err error
+		if c, err = r.Authz.Caller(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return r.Invites.Accept(ctx, token, c)
 }
 
 // DeclineInvitation is the resolver for the declineInvitation field.
 func (r *mutationResolver) DeclineInvitation(ctx context.Context, token string) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeclineInvitation - declineInvitation"))
+	var c authz.Caller
+	if id, ok := authn.FromContext(ctx); ok { // @public: a credential sent must hold
+		var err error
+		if c, err = r.Authz.Caller(ctx, id); err != nil {
+			return false, err
+		}
+	}
+	if err := r.Invites.Decline(ctx, token, c); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // MyInvitations is the resolver for the myInvitations field.
 func (r *queryResolver) MyInvitations(ctx context.Context) ([]*invite.Invitation, error) {
-	panic(fmt.Errorf("not implemented: MyInvitations - myInvitations"))
+	c, err := authz.CallerFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Invites.Mine(ctx, c.UserID)
 }
 
 // Invitations is the resolver for the invitations field.
 func (r *queryResolver) Invitations(ctx context.Context, status *invite.Status) ([]*invite.Invitation, error) {
-	panic(fmt.Errorf("not implemented: Invitations - invitations"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Invites.List(ctx, p, status)
 }
 
 // Invitation returns InvitationResolver implementation.

@@ -6,6 +6,7 @@ package graph
 import (
 	"github.com/quirehq/quire/internal/account"
 	"github.com/quirehq/quire/internal/authz"
+	"github.com/quirehq/quire/internal/invite"
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/org"
 )
@@ -16,4 +17,5 @@ type Resolver struct {
 	Orgs        *org.Service
 	NoteService *note.Service
 	Authz       *authz.Service
+	Invites     *invite.Service
 }

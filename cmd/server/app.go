@@ -18,6 +18,7 @@ import (
 	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/config"
 	"github.com/quirehq/quire/internal/httpserver"
+	"github.com/quirehq/quire/internal/invite"
 	"github.com/quirehq/quire/internal/mail"
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/org"
@@ -62,7 +63,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	gql, err := graph.NewHandler(graph.HandlerConfig{
 		Resolver: &graph.Resolver{
 			Accounts: accounts, Orgs: &org.Service{Store: st},
-			NoteService: &note.Service{Store: st, Now: d.Now}, Authz: az,
+			NoteService: &note.Service{Store: st, Now: d.Now}, Authz: az, Invites: invite.New(accounts),
 		},
 		Logger: logger, Introspection: !cfg.Production(), Limits: limits.Default(),
 	})

@@ -33,8 +33,9 @@ type Config struct {
 	GraphQL http.Handler
 	// Playground is served at GET /; nil (production) makes / a 404.
 	Playground http.Handler
-	// Pages serves the page sign-in links land on, GET /login and its
-	// script /login.js; nil makes them 404.
+	// Pages serves the pages sign-in and invitation links land on, GET
+	// /login and /invite, and their scripts /login.js and /invite.js; nil
+	// makes them 404.
 	Pages http.Handler
 	// Ready reports whether the database is reachable, for /readyz. Nil
 	// means always ready.
@@ -119,7 +120,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		} else if requireGET(w, r) {
 			rt.playground.ServeHTTP(w, r)
 		}
-	case routeLogin, routeLoginJS:
+	case routeLogin, routeLoginJS, routeInvite, routeInviteJS:
 		if rt.pages == nil {
 			notFound(w, r)
 		} else {

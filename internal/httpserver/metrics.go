@@ -16,19 +16,22 @@ import (
 // The routes the server knows. Metrics label requests with one of these or
 // routeOther, never the raw path, which a client could vary without end.
 const (
-	routeGraphQL = "/graphql"
-	routeRoot    = "/"
-	routeHealthz = "/healthz"
-	routeReadyz  = "/readyz"
-	routeMetrics = "/metrics"
-	routeLogin   = "/login"
-	routeLoginJS = "/login.js"
-	routeOther   = "other"
+	routeGraphQL  = "/graphql"
+	routeRoot     = "/"
+	routeHealthz  = "/healthz"
+	routeReadyz   = "/readyz"
+	routeMetrics  = "/metrics"
+	routeLogin    = "/login"
+	routeLoginJS  = "/login.js"
+	routeInvite   = "/invite"
+	routeInviteJS = "/invite.js"
+	routeOther    = "other"
 )
 
 func routeName(path string) string {
 	switch path {
-	case routeGraphQL, routeRoot, routeHealthz, routeReadyz, routeMetrics, routeLogin, routeLoginJS:
+	case routeGraphQL, routeRoot, routeHealthz, routeReadyz, routeMetrics, routeLogin, routeLoginJS,
+		routeInvite, routeInviteJS:
 		return path
 	}
 	return routeOther

@@ -1,6 +1,7 @@
-// Package web serves the pages a sign-in link lands on. The page never signs
-// in on its own: mail scanners fetch links, and a single-use token spent by
-// a scanner is lost to its owner, so signing in waits for a click.
+// Package web serves the pages sign-in and invitation links land on. A page
+// never acts on its own: mail scanners fetch links, and a single-use token
+// spent by a scanner is lost to its owner, so signing in, accepting and
+// declining wait for a click.
 package web
 
 import (
@@ -8,14 +9,22 @@ import (
 	"net/http"
 )
 
-//go:embed login.html login.js
+//go:embed login.html login.js invite.html invite.js
 var files embed.FS
+
+// pages maps each path served to its file and content type.
+var pages = map[string]struct{ file, contentType string }{
+	"/login":     {"login.html", "text/html; charset=utf-8"},
+	"/login.js":  {"login.js", "text/javascript; charset=utf-8"},
+	"/invite":    {"invite.html", "text/html; charset=utf-8"},
+	"/invite.js": {"invite.js", "text/javascript; charset=utf-8"},
+}
 
 // StoragePrefix is the playground's storage prefix; the login page stores
 // the Authorization header under it so the playground opens signed in.
 const StoragePrefix = "quire:"
 
-// Handler serves GET /login and its script.
+// Handler serves GET /login and /invite and their scripts.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -30,17 +39,13 @@ func Handler() http.Handler {
 		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; "+
 			"style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-		switch r.URL.Path {
-		case "/login":
-			h.Set("Content-Type", "text/html; charset=utf-8")
-			b, _ := files.ReadFile("login.html")
-			_, _ = w.Write(b)
-		case "/login.js":
-			h.Set("Content-Type", "text/javascript; charset=utf-8")
-			b, _ := files.ReadFile("login.js")
-			_, _ = w.Write(b)
-		default:
+		page, ok := pages[r.URL.Path]
+		if !ok {
 			http.NotFound(w, r)
+			return
 		}
+		h.Set("Content-Type", page.contentType)
+		b, _ := files.ReadFile(page.file)
+		_, _ = w.Write(b)
 	})
 }
