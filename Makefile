@@ -14,15 +14,17 @@ build:
 	$(GO) build -o $(BIN) ./cmd/server
 
 # The generated code is committed; this fails if regenerating changes it.
+# The authorization reference reads the compiled schema, so it comes last.
 generate:
 	$(GO) tool sqlc generate
 	$(GO) tool gqlgen generate
+	$(GO) run ./cmd/authzdoc -o docs/authorization.md
 
 check-generated:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	cp -a internal/store graph "$$tmp"/; \
+	cp -a internal/store graph docs "$$tmp"/; \
 	$(MAKE) --no-print-directory generate >/dev/null; \
-	if ! diff -r "$$tmp"/store internal/store || ! diff -r "$$tmp"/graph graph; then \
+	if ! diff -r "$$tmp"/store internal/store || ! diff -r "$$tmp"/graph graph || ! diff -r "$$tmp"/docs docs; then \
 		echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1; \
 	fi; \
 	echo "generated code is up to date"

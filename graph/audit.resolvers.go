@@ -7,36 +7,60 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/quirehq/quire/graph/model"
 	"github.com/quirehq/quire/internal/account"
 	"github.com/quirehq/quire/internal/audit"
+	"github.com/quirehq/quire/internal/authz"
 )
 
 // Actor is the resolver for the actor field.
 func (r *auditEventResolver) Actor(ctx context.Context, obj *audit.Entry) (*account.User, error) {
-	panic(fmt.Errorf("not implemented: Actor - actor"))
+	if obj.ActorID == nil {
+		return nil, nil // an act nobody signed in did
+	}
+	return loadUser(ctx, *obj.ActorID)
 }
 
 // Edges is the resolver for the edges field.
 func (r *auditEventConnectionResolver) Edges(ctx context.Context, obj *model.AuditEventConnection) ([]*model.AuditEventEdge, error) {
-	panic(fmt.Errorf("not implemented: Edges - edges"))
+	edges := make([]*model.AuditEventEdge, len(obj.Page.Entries))
+	for i, e := range obj.Page.Entries {
+		edges[i] = &model.AuditEventEdge{Cursor: obj.Page.Cursor(i), Node: e}
+	}
+	return edges, nil
 }
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditEventConnectionResolver) PageInfo(ctx context.Context, obj *model.AuditEventConnection) (*model.PageInfo, error) {
-	panic(fmt.Errorf("not implemented: PageInfo - pageInfo"))
+	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
+	if n := len(obj.Page.Entries); n > 0 {
+		c := obj.Page.Cursor(n - 1)
+		info.EndCursor = &c
+	}
+	return info, nil
 }
 
 // TotalCount is the resolver for the totalCount field.
 func (r *auditEventConnectionResolver) TotalCount(ctx context.Context, obj *model.AuditEventConnection) (int, error) {
-	panic(fmt.Errorf("not implemented: TotalCount - totalCount"))
+	return r.Orgs.CountAudit(ctx, obj.Principal, obj.Filter)
 }
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, first *int, after *string, filter *audit.Filter) (*model.AuditEventConnection, error) {
-	panic(fmt.Errorf("not implemented: AuditEvents - auditEvents"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var f audit.Filter
+	if filter != nil {
+		f = *filter
+	}
+	pg, err := r.Orgs.AuditLog(ctx, p, first, after, f)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuditEventConnection{Page: pg, Principal: p, Filter: f}, nil
 }
 
 // AuditEvent returns AuditEventResolver implementation.

@@ -54,5 +54,6 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(cfg.Resolver.Accounts))
 		return next(ctx)
 	})
+	srv.AroundFields(recordDenials(cfg.Resolver.Orgs, cfg.Logger))
 	return srv, nil
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/quirehq/quire/internal/authn"
@@ -23,22 +22,41 @@ func (r *mutationResolver) CreateOrganization(ctx context.Context, input org.Cre
 
 // SwitchOrganization is the resolver for the switchOrganization field.
 func (r *mutationResolver) SwitchOrganization(ctx context.Context, organizationID uuid.UUID) (*org.Membership, error) {
-	panic(fmt.Errorf("not implemented: SwitchOrganization - switchOrganization"))
+	c, err := authz.CallerFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.Switch(ctx, c, organizationID)
 }
 
 // UpdateOrganization is the resolver for the updateOrganization field.
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, input org.UpdateInput) (*org.Organization, error) {
-	panic(fmt.Errorf("not implemented: UpdateOrganization - updateOrganization"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.Update(ctx, p, input)
 }
 
 // DeleteOrganization is the resolver for the deleteOrganization field.
 func (r *mutationResolver) DeleteOrganization(ctx context.Context) (bool, error) {
-	panic(fmt.Errorf("not implemented: DeleteOrganization - deleteOrganization"))
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Orgs.Delete(ctx, p); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // SetOrganizationModules is the resolver for the setOrganizationModules field.
 func (r *mutationResolver) SetOrganizationModules(ctx context.Context, organizationID uuid.UUID, modules []string) (*org.Organization, error) {
-	panic(fmt.Errorf("not implemented: SetOrganizationModules - setOrganizationModules"))
+	c, err := authz.CallerFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Orgs.SetModules(ctx, c, organizationID, modules)
 }
 
 // MyOrganizations is the resolver for the myOrganizations field.

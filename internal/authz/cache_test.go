@@ -104,7 +104,7 @@ func TestCacheSeesEveryChangeOnTheNextRequest(t *testing.T) {
 	editor := []string{"members:read", "notes:create", "notes:delete", "notes:read", "notes:update"}
 	cases := []struct {
 		name   string
-		change string // $1 is bob's id
+		change string   // $1 is bob's id
 		want   []string // nil: NOT_FOUND
 	}{
 		{"role replaced", `UPDATE membership_roles SET role_id = '` + viewerRole.String() + `' WHERE role_id = '` + editorRole.String() + `' AND $1::uuid IS NOT NULL`, []string{"members:read", "notes:read"}},

@@ -1,0 +1,71 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+
+	"github.com/quirehq/quire/internal/audit"
+	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/authz"
+	"github.com/quirehq/quire/internal/org"
+	"github.com/quirehq/quire/internal/policy"
+	"github.com/quirehq/quire/internal/qerr"
+	"github.com/quirehq/quire/internal/requestid"
+)
+
+// DeniedActionPrefix starts the action of every audited refusal of a
+// mutation: "mutation.<field>", e.g. "mutation.createNote". The field name
+// is the schema's, never the client's alias, so the log can be filtered on
+// it; the decision column says DENIED.
+const DeniedActionPrefix = "mutation."
+
+// recordDenials is field middleware that writes every root Mutation field
+// refused with FORBIDDEN (by a directive or by a service) to the audit log:
+// decision DENIED, the missing permission and the policy's reason, the
+// caller as actor. It sees the error as the field returns it, after the
+// field's transaction rolled back, and writes in a transaction of its own,
+// so the record survives. Other fields and other errors pass untouched.
+func recordDenials(orgs *org.Service, logger *slog.Logger) graphql.FieldMiddleware {
+	return func(ctx context.Context, next graphql.Resolver) (any, error) {
+		res, err := next(ctx)
+		if err == nil {
+			return res, nil
+		}
+		fc := graphql.GetFieldContext(ctx)
+		if e := qerr.As(err); e != nil && e.Code == qerr.Forbidden && fc != nil && fc.Object == "Mutation" {
+			recordDenial(ctx, orgs, logger, fc, e)
+		}
+		return res, err
+	}
+}
+
+// recordDenial writes one refusal. The organization is the one the request
+// resolved, when the field runs in one (@orgScoped) and resolving it
+// succeeded; otherwise (e.g. @platformRole) the event is org-less. A
+// failure to record is logged, never shown: the client already has its
+// FORBIDDEN. The write ignores the client going away, so hanging up cannot
+// erase a refusal.
+func recordDenial(ctx context.Context, orgs *org.Service, logger *slog.Logger, fc *graphql.FieldContext, e *qerr.Error) {
+	var actor uuid.UUID
+	if id, ok := authn.FromContext(ctx); ok {
+		actor = id.UserID
+	}
+	var p *policy.Principal
+	if fc.Field.Definition != nil && fc.Field.Definition.Directives.ForName("orgScoped") != nil {
+		if got, ok := authz.PrincipalOf(ctx); ok {
+			p = &got
+		}
+	}
+	reason := e.Reason
+	if reason == "" {
+		reason = e.Message
+	}
+	ev := audit.Event{Action: DeniedActionPrefix + fc.Field.Name, Reason: reason, Permission: e.Permission}
+	if err := orgs.RecordDenied(context.WithoutCancel(ctx), actor, p, ev); err != nil {
+		logger.ErrorContext(ctx, "record denied attempt", "request_id", requestid.FromContext(ctx),
+			"action", ev.Action, "user_id", actor, "err", err)
+	}
+}
