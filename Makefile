@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/quire
 PKG     := ./...
 
-.PHONY: run build test generate check-generated vet test-go bench clean
+.PHONY: run build test generate check-generated vet test-go fuzz bench clean
 
 run: build
 	$(BIN) serve
@@ -37,7 +37,12 @@ vet:
 test-go:
 	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -race -count=1 $(PKG)
 
-test: check-generated vet test-go
+# A short fuzz of what parses untrusted credentials, on top of the seed
+# corpus every plain test run already checks.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/apikey/
+
+test: check-generated vet test-go fuzz
 
 bench:
 	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -run '^$$' -bench . -benchmem $(PKG)

@@ -58,13 +58,25 @@ func (d directives) principal(ctx context.Context) (policy.Principal, error) {
 	return d.authz.Principal(ctx, c, requested)
 }
 
+// keyFields are the @authenticated fields an API key may use: a key acts in
+// its organization, and everything else @authenticated belongs to a user's
+// session (signing out, switching or creating organizations, invitations).
+var keyFields = map[string]bool{"me": true, "permissionCatalog": true}
+
 func (d directives) authenticated(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	c, err := d.caller(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if c.IsAPIKey() && !keyFields[graphql.GetFieldContext(ctx).Field.Name] {
+		return nil, qerr.Denied("", reasonKeySession)
+	}
 	return next(authz.NewCallerContext(ctx, c))
 }
+
+// reasonKeySession answers an API key that asks for what only a signed-in
+// user may do.
+const reasonKeySession = "API keys act only in their organization: sign in as a user for this"
 
 func (d directives) orgScoped(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
 	c, err := d.caller(ctx)
@@ -99,6 +111,9 @@ func (d directives) platformRole(ctx context.Context, _ any, next graphql.Resolv
 	c, err := d.caller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if c.IsAPIKey() {
+		return nil, qerr.Denied("", reasonKeySession)
 	}
 	if dec := policy.HasPlatformRole(c.PlatformRole, role); !dec.Allowed {
 		d.logger.DebugContext(ctx, "denied", "platform_role", role.String(), "reason", dec.Reason, "user_id", c.UserID)

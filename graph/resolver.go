@@ -5,6 +5,7 @@ package graph
 
 import (
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/apikey"
 	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/invite"
 	"github.com/quirehq/quire/internal/note"
@@ -18,4 +19,5 @@ type Resolver struct {
 	NoteService *note.Service
 	Authz       *authz.Service
 	Invites     *invite.Service
+	KeyService  *apikey.Service
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/quirehq/quire/graph"
 	"github.com/quirehq/quire/graph/limits"
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/apikey"
 	"github.com/quirehq/quire/internal/authn"
 	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/config"
@@ -31,6 +32,7 @@ import (
 type app struct {
 	store    *store.Store
 	accounts *account.Service
+	keys     *apikey.Checker
 	handler  http.Handler
 }
 
@@ -55,6 +57,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		return nil, err
 	}
 	tokens := authn.NewTokens(secret, d.Now)
+	keys := &apikey.Checker{Store: st, Now: d.Now, Logger: logger}
 	accounts := &account.Service{
 		Store: st, Tokens: tokens, Mailer: d.Mailer, Logger: logger,
 		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now, RetryDelays: d.RetryDelays,
@@ -64,6 +67,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		Resolver: &graph.Resolver{
 			Accounts: accounts, Orgs: &org.Service{Store: st},
 			NoteService: &note.Service{Store: st, Now: d.Now}, Authz: az, Invites: invite.New(accounts),
+			KeyService: &apikey.Service{Store: st, Now: d.Now},
 		},
 		Logger: logger, Introspection: !cfg.Production(), Limits: limits.Default(),
 	})
@@ -73,19 +77,21 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	}
 	hc := httpserver.Config{
 		Logger: logger, GraphQL: gql, Ready: st.Ping,
-		Authenticate: (&authn.Authenticator{Tokens: tokens}).Authenticate,
-		CORSOrigins:  cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		Authenticate: (&authn.Authenticator{Tokens: tokens, Keys: keys}).Authenticate,
+		KeyRateLimit: cfg.KeyRateLimit, KeyRateBurst: cfg.KeyRateBurst,
+		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 		Registry: prometheus.NewRegistry(), Pages: web.Handler(),
 	}
 	if !cfg.Production() {
 		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))
 	}
-	return &app{store: st, accounts: accounts, handler: httpserver.New(hc)}, nil
+	return &app{store: st, accounts: accounts, keys: keys, handler: httpserver.New(hc)}, nil
 }
 
-// Close waits for mail under way and closes the pool.
+// Close waits for mail and key-use records under way and closes the pool.
 func (a *app) Close() {
 	a.accounts.Wait()
+	a.keys.Wait()
 	a.store.Close()
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+
+	"github.com/quirehq/quire/internal/policy"
 )
 
 // Kind tells a user token from an API key.
@@ -26,6 +28,9 @@ type Identity struct {
 	SessionID uuid.UUID
 	APIKeyID  uuid.UUID
 	KeyOrgID  uuid.UUID
+	// KeyScopes are an API key's permissions, to intersect with its
+	// creator's.
+	KeyScopes policy.Set
 }
 
 type (

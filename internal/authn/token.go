@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/quirehq/quire/internal/apikey"
 	"github.com/quirehq/quire/internal/qerr"
 )
 
@@ -98,6 +99,7 @@ func (t *Tokens) Verify(token string) (Identity, error) {
 // Authenticator turns an Authorization header into an Identity.
 type Authenticator struct {
 	Tokens *Tokens
+	Keys   *apikey.Checker
 }
 
 // Authenticate reads "Bearer <token>". An API key (qk_…) is recognised by its
@@ -109,8 +111,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 		return Identity{}, qerr.New(qerr.Unauthenticated, "malformed Authorization header: want \"Bearer <token>\"")
 	}
 	cred = strings.TrimSpace(cred)
-	if strings.HasPrefix(cred, "qk_") {
-		return Identity{}, qerr.New(qerr.Unauthenticated, "API keys are not accepted by this server yet")
+	if strings.HasPrefix(cred, apikey.Prefix) {
+		f, err := a.Keys.Check(ctx, cred)
+		if err != nil {
+			return Identity{}, err
+		}
+		return Identity{Kind: KindAPIKey, UserID: f.Creator, APIKeyID: f.KeyID, KeyOrgID: f.OrgID, KeyScopes: f.Scopes}, nil
 	}
 	return a.Tokens.Verify(cred)
 }

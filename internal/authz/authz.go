@@ -32,7 +32,13 @@ type Caller struct {
 	PlatformRole policy.PlatformRole
 	// ActiveOrg is the organization the session last switched to, if any.
 	ActiveOrg uuid.UUID
+	// KeyScopes are an API key's permissions; the key may use those of its
+	// creator's that are among them.
+	KeyScopes policy.Set
 }
+
+// IsAPIKey reports whether the caller is an API key rather than a user.
+func (c Caller) IsAPIKey() bool { return c.APIKeyID != uuid.Nil }
 
 // Service loads callers and principals.
 type Service struct {
@@ -60,7 +66,14 @@ func (s *Service) Caller(ctx context.Context, id authn.Identity) (Caller, error)
 }
 
 func (s *Service) loadCaller(ctx context.Context, id authn.Identity) (Caller, error) {
-	if id.Kind != authn.KindUser {
+	switch id.Kind {
+	case authn.KindAPIKey:
+		// The key's check, in this request, found it live and its creator
+		// active. A key has no platform role: it acts in its organization.
+		return Caller{UserID: id.UserID, APIKeyID: id.APIKeyID, KeyOrgID: id.KeyOrgID,
+			KeyScopes: id.KeyScopes, PlatformRole: policy.PlatformUser}, nil
+	case authn.KindUser:
+	default:
 		return Caller{}, qerr.New(qerr.Unauthenticated, "unsupported credential")
 	}
 	row, err := s.Store.Global().GetCaller(ctx, store.GetCallerParams{UserID: id.UserID, SessionID: id.SessionID})
@@ -113,7 +126,11 @@ func (s *Service) loadPrincipal(ctx context.Context, c Caller, requested uuid.UU
 		if requested != uuid.Nil && requested != c.KeyOrgID {
 			return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
 		}
-		return s.principalIn(ctx, c, c.KeyOrgID)
+		p, err := s.principalIn(ctx, c, c.KeyOrgID)
+		if qerr.Is(err, qerr.NotFound) {
+			return p, qerr.New(qerr.Unauthenticated, "invalid API key: its creator no longer belongs to its organization")
+		}
+		return p, err
 	case requested != uuid.Nil:
 		return s.principalIn(ctx, c, requested)
 	case c.ActiveOrg != uuid.Nil:
@@ -167,6 +184,8 @@ func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (pol
 		m.grantedBy = f.grantedBy
 	}
 	switch {
+	case f.member && c.IsAPIKey():
+		p.Granted = f.granted & c.KeyScopes
 	case f.member:
 		p.Granted = f.granted
 	case c.PlatformRole == policy.PlatformSuperadmin && c.APIKeyID == uuid.Nil:

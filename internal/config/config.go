@@ -24,22 +24,26 @@ const (
 
 // Config is the validated configuration of one Quire process. Load is the only constructor.
 type Config struct {
-	Addr        string        // QUIRE_ADDR: listen address, host:port (port may be 0)
-	DatabaseURL string        // DATABASE_URL: app role; empty means the embedded development database
-	MigrateURL  string        // DATABASE_MIGRATE_URL: owner role, for migrations; set iff DatabaseURL is
-	DataDir     string        // QUIRE_DATA_DIR: embedded cluster and development secrets
-	PublicURL   string        // QUIRE_PUBLIC_URL: base of links in mails, no trailing slash
-	JWTSecret   []byte        // QUIRE_JWT_SECRET: HS256 key; empty in development means DevSecret
-	SMTPURL     string        // QUIRE_SMTP_URL: smtp:// or smtps://user:pass@host:port
-	MailFrom    string        // QUIRE_MAIL_FROM: From header of outgoing mail
-	MailDir     string        // QUIRE_MAIL_DIR: if set, every mail is also written there as JSON
-	CORSOrigins []string      // QUIRE_CORS_ORIGINS: origins allowed to call /graphql from a browser
-	Env         Env           // QUIRE_ENV
-	LogFormat   string        // QUIRE_LOG_FORMAT: "text" or "json"
-	LogLevel    slog.Level    // QUIRE_LOG_LEVEL
-	RateLimit   float64       // QUIRE_RATE_LIMIT: requests per second per client IP; 0 disables
-	RateBurst   int           // QUIRE_RATE_BURST
-	RefreshTTL  time.Duration // QUIRE_REFRESH_TTL: how long an unused refresh token stays valid
+	Addr        string     // QUIRE_ADDR: listen address, host:port (port may be 0)
+	DatabaseURL string     // DATABASE_URL: app role; empty means the embedded development database
+	MigrateURL  string     // DATABASE_MIGRATE_URL: owner role, for migrations; set iff DatabaseURL is
+	DataDir     string     // QUIRE_DATA_DIR: embedded cluster and development secrets
+	PublicURL   string     // QUIRE_PUBLIC_URL: base of links in mails, no trailing slash
+	JWTSecret   []byte     // QUIRE_JWT_SECRET: HS256 key; empty in development means DevSecret
+	SMTPURL     string     // QUIRE_SMTP_URL: smtp:// or smtps://user:pass@host:port
+	MailFrom    string     // QUIRE_MAIL_FROM: From header of outgoing mail
+	MailDir     string     // QUIRE_MAIL_DIR: if set, every mail is also written there as JSON
+	CORSOrigins []string   // QUIRE_CORS_ORIGINS: origins allowed to call /graphql from a browser
+	Env         Env        // QUIRE_ENV
+	LogFormat   string     // QUIRE_LOG_FORMAT: "text" or "json"
+	LogLevel    slog.Level // QUIRE_LOG_LEVEL
+	RateLimit   float64    // QUIRE_RATE_LIMIT: requests per second per client IP; 0 disables
+	RateBurst   int        // QUIRE_RATE_BURST
+	// KeyRateLimit and KeyRateBurst limit each API key (QUIRE_KEY_RATE_LIMIT,
+	// QUIRE_KEY_RATE_BURST), defaults 20/s and 40; 0 disables.
+	KeyRateLimit float64
+	KeyRateBurst int
+	RefreshTTL   time.Duration // QUIRE_REFRESH_TTL: how long an unused refresh token stays valid
 }
 
 // Production reports whether Quire runs with QUIRE_ENV=production.
@@ -67,8 +71,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CORSOrigins = l.corsOrigins(c.Env)
 	c.LogFormat = l.oneOf("QUIRE_LOG_FORMAT", "text", "text", "json")
 	c.LogLevel = l.logLevel()
-	c.RateLimit = l.rateLimit()
-	c.RateBurst = l.rateBurst(c.RateLimit)
+	c.RateLimit = l.rateLimit("QUIRE_RATE_LIMIT", "50")
+	c.RateBurst = l.rateBurst("QUIRE_RATE_BURST", "100", "QUIRE_RATE_LIMIT", c.RateLimit)
+	c.KeyRateLimit = l.rateLimit("QUIRE_KEY_RATE_LIMIT", "20")
+	c.KeyRateBurst = l.rateBurst("QUIRE_KEY_RATE_BURST", "40", "QUIRE_KEY_RATE_LIMIT", c.KeyRateLimit)
 	c.RefreshTTL = l.refreshTTL()
 	if err := errors.Join(l.errs...); err != nil {
 		return Config{}, err

@@ -43,16 +43,18 @@ func production(overrides map[string]string) map[string]string {
 
 func defaults() config.Config {
 	return config.Config{
-		Addr:       "127.0.0.1:8080",
-		DataDir:    ".quire",
-		PublicURL:  "http://127.0.0.1:8080",
-		MailFrom:   "Quire <no-reply@127.0.0.1>",
-		Env:        config.Development,
-		LogFormat:  "text",
-		LogLevel:   slog.LevelInfo,
-		RateLimit:  50,
-		RateBurst:  100,
-		RefreshTTL: 720 * time.Hour,
+		Addr:         "127.0.0.1:8080",
+		DataDir:      ".quire",
+		PublicURL:    "http://127.0.0.1:8080",
+		MailFrom:     "Quire <no-reply@127.0.0.1>",
+		Env:          config.Development,
+		LogFormat:    "text",
+		LogLevel:     slog.LevelInfo,
+		RateLimit:    50,
+		RateBurst:    100,
+		KeyRateLimit: 20,
+		KeyRateBurst: 40,
+		RefreshTTL:   720 * time.Hour,
 	}
 }
 
@@ -85,6 +87,7 @@ func TestLoad(t *testing.T) {
 				"QUIRE_MAIL_DIR": "/tmp/mail", "QUIRE_CORS_ORIGINS": " https://App.example.com , http://localhost:5173",
 				"QUIRE_ENV": "Production", "QUIRE_LOG_FORMAT": "JSON", "QUIRE_LOG_LEVEL": "debug",
 				"QUIRE_RATE_LIMIT": "2.5", "QUIRE_RATE_BURST": "5", "QUIRE_REFRESH_TTL": "24h",
+				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -94,7 +97,7 @@ func TestLoad(t *testing.T) {
 					SMTPURL: "smtps://mailer:pw@smtp.example.com:465", MailFrom: "Notes <notes@example.com>",
 					MailDir: "/tmp/mail", CORSOrigins: []string{"https://app.example.com", "http://localhost:5173"},
 					Env: config.Production, LogFormat: "json", LogLevel: slog.LevelDebug,
-					RateLimit: 2.5, RateBurst: 5, RefreshTTL: 24 * time.Hour,
+					RateLimit: 2.5, RateBurst: 5, KeyRateLimit: 1.5, KeyRateBurst: 3, RefreshTTL: 24 * time.Hour,
 				}
 			},
 		},
@@ -206,6 +209,8 @@ func TestLoadErrors(t *testing.T) {
 		{"rate limit word", map[string]string{"QUIRE_RATE_LIMIT": "fast"}, []string{"QUIRE_RATE_LIMIT"}},
 		{"negative burst", map[string]string{"QUIRE_RATE_BURST": "-1"}, []string{"QUIRE_RATE_BURST"}},
 		{"zero burst with a limit", map[string]string{"QUIRE_RATE_BURST": "0"}, []string{"QUIRE_RATE_BURST"}},
+		{"bad key rate limit", map[string]string{"QUIRE_KEY_RATE_LIMIT": "-2"}, []string{"QUIRE_KEY_RATE_LIMIT"}},
+		{"zero key burst with a key limit", map[string]string{"QUIRE_KEY_RATE_BURST": "0"}, []string{"QUIRE_KEY_RATE_BURST"}},
 		{"refresh TTL in days", map[string]string{"QUIRE_REFRESH_TTL": "30d"}, []string{"QUIRE_REFRESH_TTL"}},
 		{"refresh TTL zero", map[string]string{"QUIRE_REFRESH_TTL": "0s"}, []string{"QUIRE_REFRESH_TTL"}},
 		{

@@ -238,25 +238,25 @@ func (l *loader) logLevel() slog.Level {
 	return level
 }
 
-func (l *loader) rateLimit() float64 {
-	v := l.value("QUIRE_RATE_LIMIT", "50")
+func (l *loader) rateLimit(name, def string) float64 {
+	v := l.value(name, def)
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		l.fail("QUIRE_RATE_LIMIT", "%q is not a number of requests per second ≥ 0 (0 disables)", v)
+		l.fail(name, "%q is not a number of requests per second ≥ 0 (0 disables)", v)
 		return 0
 	}
 	return f
 }
 
-func (l *loader) rateBurst(limit float64) int {
-	v := l.value("QUIRE_RATE_BURST", "100")
+func (l *loader) rateBurst(name, def, limitName string, limit float64) int {
+	v := l.value(name, def)
 	n, err := strconv.Atoi(v)
 	switch {
 	case err != nil || n < 0:
-		l.fail("QUIRE_RATE_BURST", "%q is not a whole number ≥ 0", v)
+		l.fail(name, "%q is not a whole number ≥ 0", v)
 	case n == 0 && limit > 0:
 		// A token bucket of size 0 refuses every request.
-		l.fail("QUIRE_RATE_BURST", "must be at least 1 while QUIRE_RATE_LIMIT is above 0")
+		l.fail(name, "must be at least 1 while %s is above 0", limitName)
 	}
 	return n
 }

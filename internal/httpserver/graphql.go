@@ -137,7 +137,7 @@ func isWebsocketUpgrade(r *http.Request) bool {
 // UNAUTHENTICATED. Websocket upgrades authenticate in connection_init.
 func authenticate(
 	fn func(ctx context.Context, authorization string) (authn.Identity, error),
-	logger *slog.Logger, next http.Handler,
+	keys *limiter, logger *slog.Logger, next http.Handler,
 ) http.Handler {
 	if fn == nil {
 		return next
@@ -157,6 +157,12 @@ func authenticate(
 			ctx = authn.NewFailureContext(ctx, err)
 		} else {
 			ctx = authn.NewContext(ctx, id)
+		}
+		if err == nil && id.Kind == authn.KindAPIKey && keys != nil && !keys.allow("key:"+id.APIKeyID.String()) {
+			w.Header().Set("Retry-After", "1")
+			WriteError(w, http.StatusTooManyRequests, qerr.RateLimited, "rate limit of this API key exceeded",
+				map[string]any{"retryAfter": 1})
+			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})

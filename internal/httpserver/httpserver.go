@@ -51,6 +51,10 @@ type Config struct {
 	// on /graphql; 0 disables the limit. RateBurst below 1 counts as 1.
 	RateLimit float64
 	RateBurst int
+	// KeyRateLimit is the sustained requests per second allowed per API
+	// key on /graphql, after authentication; 0 disables it.
+	KeyRateLimit float64
+	KeyRateBurst int
 	// Registry receives the HTTP, Go and process metrics and is served at
 	// /metrics.
 	Registry *prometheus.Registry
@@ -90,7 +94,11 @@ func graphQLChain(cfg Config, logger *slog.Logger) http.Handler {
 	if cfg.GraphQL != nil {
 		h = cfg.GraphQL
 	}
-	h = authenticate(cfg.Authenticate, logger, h)
+	var keys *limiter
+	if cfg.KeyRateLimit > 0 {
+		keys = newLimiter(cfg.KeyRateLimit, cfg.KeyRateBurst)
+	}
+	h = authenticate(cfg.Authenticate, keys, logger, h)
 	h = precheck(h)
 	if cfg.RateLimit > 0 {
 		h = newLimiter(cfg.RateLimit, cfg.RateBurst).middleware(h)
