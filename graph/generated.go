@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	NoteConnection() NoteConnectionResolver
 	NoteRevision() NoteRevisionResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	UserConnection() UserConnectionResolver
 }
 
@@ -209,6 +210,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	NoteEvent struct {
+		Kind func(childComplexity int) int
+		Note func(childComplexity int) int
+	}
+
 	NoteRevision struct {
 		Body      func(childComplexity int) int
 		CreatedAt func(childComplexity int) int
@@ -261,6 +267,10 @@ type ComplexityRoot struct {
 		Key         func(childComplexity int) int
 		Name        func(childComplexity int) int
 		Permissions func(childComplexity int) int
+	}
+
+	Subscription struct {
+		NoteEvents func(childComplexity int) int
 	}
 
 	User struct {
@@ -377,6 +387,9 @@ type QueryResolver interface {
 	Organization(ctx context.Context) (*org.Organization, error)
 	MyPermissions(ctx context.Context) ([]string, error)
 	Roles(ctx context.Context) ([]*org.Role, error)
+}
+type SubscriptionResolver interface {
+	NoteEvents(ctx context.Context) (<-chan *note.Event, error)
 }
 type UserConnectionResolver interface {
 	Edges(ctx context.Context, obj *model.UserConnection) ([]*model.UserEdge, error)
@@ -1157,6 +1170,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NoteEdge.Node(childComplexity), true
 
+	case "NoteEvent.kind":
+		if e.ComplexityRoot.NoteEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteEvent.Kind(childComplexity), true
+	case "NoteEvent.note":
+		if e.ComplexityRoot.NoteEvent.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteEvent.Note(childComplexity), true
+
 	case "NoteRevision.body":
 		if e.ComplexityRoot.NoteRevision.Body == nil {
 			break
@@ -1420,6 +1446,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Role.Permissions(childComplexity), true
 
+	case "Subscription.noteEvents":
+		if e.ComplexityRoot.Subscription.NoteEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.NoteEvents(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -1552,6 +1585,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -1837,6 +1887,16 @@ func (ec *executionContext) childFields_NoteEdge(ctx context.Context, field grap
 		return ec.fieldContext_NoteEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NoteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_NoteEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_NoteEvent_kind(ctx, field)
+	case "note":
+		return ec.fieldContext_NoteEvent_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoteEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_NoteRevision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6559,6 +6619,61 @@ func (ec *executionContext) fieldContext_NoteEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _NoteEvent_kind(ctx context.Context, field graphql.CollectedField, obj *note.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoteEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NoteEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NoteEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _NoteEvent_note(ctx context.Context, field graphql.CollectedField, obj *note.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NoteEvent_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *note.Note) graphql.Marshaler {
+			return ec.marshalONote2ᚖgithubᚗcomᚋquirehqᚋquireᚋinternalᚋnoteᚐNote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_NoteEvent_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NoteEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Note(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NoteRevision_version(ctx context.Context, field graphql.CollectedField, obj *note.Revision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8010,6 +8125,63 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
+}
+
+func (ec *executionContext) _Subscription_noteEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_noteEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().NoteEvents(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.OrgScoped == nil {
+					var zeroVal *note.Event
+					return zeroVal, errors.New("directive orgScoped is not implemented")
+				}
+				return ec.Directives.OrgScoped(ctx, nil, directive0)
+			}
+			directive2 := func(ctx context.Context) (any, error) {
+				permission, err := ec.unmarshalNString2string(ctx, "notes:read")
+				if err != nil {
+					var zeroVal *note.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasPermission == nil {
+					var zeroVal *note.Event
+					return zeroVal, errors.New("directive hasPermission is not implemented")
+				}
+				return ec.Directives.HasPermission(ctx, nil, directive1, permission)
+			}
+
+			next = directive2
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *note.Event) graphql.Marshaler {
+			return ec.marshalNNoteEvent2ᚖgithubᚗcomᚋquirehqᚋquireᚋinternalᚋnoteᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_noteEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NoteEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *account.User) (ret graphql.Marshaler) {
@@ -10956,6 +11128,44 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var noteEventImplementors = []string{"NoteEvent"}
+
+func (ec *executionContext) _NoteEvent(ctx context.Context, sel ast.SelectionSet, obj *note.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, noteEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NoteEvent")
+		case "kind":
+			out.Values[i] = ec._NoteEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._NoteEvent_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var noteRevisionImplementors = []string{"NoteRevision"}
 
 func (ec *executionContext) _NoteRevision(ctx context.Context, sel ast.SelectionSet, obj *note.Revision) graphql.Marshaler {
@@ -11341,6 +11551,26 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "noteEvents":
+		return ec._Subscription_noteEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var userImplementors = []string{"User"}
@@ -12167,6 +12397,14 @@ func (ec *executionContext) marshalNNoteEdge2ᚖgithubᚗcomᚋquirehqᚋquire�
 		return graphql.Null
 	}
 	return ec._NoteEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNNoteEvent2ᚖgithubᚗcomᚋquirehqᚋquireᚋinternalᚋnoteᚐEvent(ctx context.Context, sel ast.SelectionSet, v *note.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NoteEvent!")
+		return graphql.Null
+	}
+	return ec._NoteEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNoteRevision2ᚕᚖgithubᚗcomᚋquirehqᚋquireᚋinternalᚋnoteᚐRevisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*note.Revision) graphql.Marshaler {

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/quirehq/quire/graph/model"
@@ -136,6 +137,11 @@ func (r *queryResolver) Trash(ctx context.Context, first *int, after *string) (*
 	return &model.NoteConnection{Page: pg, Principal: p, Trash: true}, nil
 }
 
+// NoteEvents is the resolver for the noteEvents field.
+func (r *subscriptionResolver) NoteEvents(ctx context.Context) (<-chan *note.Event, error) {
+	panic(fmt.Errorf("not implemented: NoteEvents - noteEvents"))
+}
+
 // Note returns NoteResolver implementation.
 func (r *Resolver) Note() NoteResolver { return &noteResolver{r} }
 
@@ -145,8 +151,12 @@ func (r *Resolver) NoteConnection() NoteConnectionResolver { return &noteConnect
 // NoteRevision returns NoteRevisionResolver implementation.
 func (r *Resolver) NoteRevision() NoteRevisionResolver { return &noteRevisionResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
 	noteResolver           struct{ *Resolver }
 	noteConnectionResolver struct{ *Resolver }
 	noteRevisionResolver   struct{ *Resolver }
+	subscriptionResolver   struct{ *Resolver }
 )

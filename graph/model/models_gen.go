@@ -35,6 +35,9 @@ type PageInfo struct {
 type Query struct {
 }
 
+type Subscription struct {
+}
+
 type UserEdge struct {
 	Cursor string        `json:"cursor"`
 	Node   *account.User `json:"node"`

@@ -17,6 +17,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"hash/crc32"
+	"log/slog"
 	"math/big"
 	"strings"
 
@@ -133,3 +134,7 @@ func random(n int) string {
 	}
 	return string(out)
 }
+
+// LogValue shows only the public id: a Token holds its secret, and slog's
+// fallback formatting would print it.
+func (t Token) LogValue() slog.Value { return slog.StringValue(t.PublicID) }

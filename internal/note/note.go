@@ -143,3 +143,9 @@ func validTags(tags []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Event is a change to a note, as a subscriber receives it.
+type Event struct {
+	Kind string // CREATED, UPDATED, DELETED or RESTORED
+	Note *Note
+}
