@@ -14,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/quirehq/quire/graph/limits"
+	"github.com/quirehq/quire/internal/authn"
 	"github.com/quirehq/quire/internal/authz"
 )
 
@@ -24,6 +25,12 @@ type HandlerConfig struct {
 	// Introspection is off in production.
 	Introspection bool
 	Limits        limits.Limits
+	// Authenticate checks a websocket's connection_init credential, as the
+	// HTTP middleware checks the Authorization header.
+	Authenticate func(ctx context.Context, authorization string) (authn.Identity, error)
+	// CORSOrigins are the browser origins (QUIRE_CORS_ORIGINS) besides the
+	// server's own that may open a websocket.
+	CORSOrigins []string
 }
 
 // NewHandler returns the GraphQL endpoint: POST and GET (with automatic
@@ -39,6 +46,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(websocket(cfg))
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

@@ -2,12 +2,16 @@ package graph
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/quirehq/quire/internal/account"
+	"github.com/quirehq/quire/internal/authz"
+	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/qerr"
 )
 
@@ -16,6 +20,12 @@ import (
 // crosses users or organizations.
 type loaders struct {
 	users *dataloader.Loader[uuid.UUID, *account.User]
+
+	// revisions is built on first use, from the resolver's note service;
+	// revs holds what it fetched.
+	revisionsOnce sync.Once
+	revisions     *dataloader.Loader[uuid.UUID, []*note.Revision]
+	revs          revisionCache
 }
 
 type loadersKey struct{}
@@ -53,4 +63,81 @@ func loadersFrom(ctx context.Context) *loaders {
 // loadUser returns the user with id through the operation's loader.
 func loadUser(ctx context.Context, id uuid.UUID) (*account.User, error) {
 	return loadersFrom(ctx).users.Load(ctx, id)()
+}
+
+// revisionCache makes the revisions of a page one statement however the
+// loader's time window splits the page's keys: the connection registers its
+// notes' ids before their fields resolve, the first batch fetches them all,
+// and batches run one at a time, so a later batch finds its keys fetched.
+type revisionCache struct {
+	mu   sync.Mutex
+	page []uuid.UUID
+	got  map[uuid.UUID][]*note.Revision
+}
+
+// notePage tells the operation's loaders which notes a connection returns.
+func notePage(ctx context.Context, notes []*note.Note) {
+	l := loadersFrom(ctx)
+	if l == nil {
+		return
+	}
+	l.revs.mu.Lock()
+	defer l.revs.mu.Unlock()
+	for _, n := range notes {
+		l.revs.page = append(l.revs.page, n.ID)
+	}
+}
+
+// loadRevisions returns the revisions of the note with id through the
+// operation's loader: one statement for all the notes of a page.
+func loadRevisions(ctx context.Context, notes *note.Service, id uuid.UUID) ([]*note.Revision, error) {
+	l := loadersFrom(ctx)
+	l.revisionsOnce.Do(func() {
+		l.revisions = dataloader.NewBatchedLoader(l.revs.batch(notes),
+			dataloader.WithWait[uuid.UUID, []*note.Revision](loaderWait),
+			dataloader.WithBatchCapacity[uuid.UUID, []*note.Revision](100))
+	})
+	return l.revisions.Load(ctx, id)()
+}
+
+func (c *revisionCache) batch(notes *note.Service) dataloader.BatchFunc[uuid.UUID, []*note.Revision] {
+	return func(ctx context.Context, ids []uuid.UUID) []*dataloader.Result[[]*note.Revision] {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.got == nil {
+			c.got = map[uuid.UUID][]*note.Revision{}
+		}
+		var want []uuid.UUID
+		for _, id := range append(ids, c.page...) {
+			if _, ok := c.got[id]; !ok && !slices.Contains(want, id) {
+				want = append(want, id)
+			}
+		}
+		var err error
+		if len(want) > 0 {
+			var revs [][]*note.Revision
+			if revs, err = revisionsOf(ctx, notes, want); err == nil {
+				for i, id := range want {
+					c.got[id] = revs[i]
+				}
+			}
+		}
+		out := make([]*dataloader.Result[[]*note.Revision], len(ids))
+		for i, id := range ids {
+			if err != nil {
+				out[i] = &dataloader.Result[[]*note.Revision]{Error: err}
+			} else {
+				out[i] = &dataloader.Result[[]*note.Revision]{Data: c.got[id]}
+			}
+		}
+		return out
+	}
+}
+
+func revisionsOf(ctx context.Context, notes *note.Service, ids []uuid.UUID) ([][]*note.Revision, error) {
+	p, err := authz.MustFromContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return notes.RevisionsOf(ctx, p, ids)
 }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/quirehq/quire/graph/model"
@@ -59,15 +58,12 @@ func (r *noteResolver) Author(ctx context.Context, obj *note.Note) (*account.Use
 
 // Revisions is the resolver for the revisions field.
 func (r *noteResolver) Revisions(ctx context.Context, obj *note.Note) ([]*note.Revision, error) {
-	p, err := authz.MustFromContext(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.NoteService.Revisions(ctx, p, obj.ID)
+	return loadRevisions(ctx, r.NoteService, obj.ID)
 }
 
 // Edges is the resolver for the edges field.
 func (r *noteConnectionResolver) Edges(ctx context.Context, obj *model.NoteConnection) ([]*model.NoteEdge, error) {
+	notePage(ctx, obj.Page.Notes)
 	edges := make([]*model.NoteEdge, len(obj.Page.Notes))
 	for i, n := range obj.Page.Notes {
 		edges[i] = &model.NoteEdge{Cursor: obj.Page.Cursor(i), Node: n}
@@ -139,7 +135,7 @@ func (r *queryResolver) Trash(ctx context.Context, first *int, after *string) (*
 
 // NoteEvents is the resolver for the noteEvents field.
 func (r *subscriptionResolver) NoteEvents(ctx context.Context) (<-chan *note.Event, error) {
-	panic(fmt.Errorf("not implemented: NoteEvents - noteEvents"))
+	return r.noteEvents(ctx)
 }
 
 // Note returns NoteResolver implementation.

@@ -8,6 +8,7 @@ import (
 	"github.com/quirehq/quire/internal/apikey"
 	"github.com/quirehq/quire/internal/authz"
 	"github.com/quirehq/quire/internal/invite"
+	"github.com/quirehq/quire/internal/live"
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/org"
 )
@@ -20,4 +21,6 @@ type Resolver struct {
 	Authz       *authz.Service
 	Invites     *invite.Service
 	KeyService  *apikey.Service
+	// Live fans note events out to noteEvents subscribers.
+	Live *live.Hub
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quirehq/quire/graph"
@@ -20,6 +21,7 @@ import (
 	"github.com/quirehq/quire/internal/config"
 	"github.com/quirehq/quire/internal/httpserver"
 	"github.com/quirehq/quire/internal/invite"
+	"github.com/quirehq/quire/internal/live"
 	"github.com/quirehq/quire/internal/mail"
 	"github.com/quirehq/quire/internal/note"
 	"github.com/quirehq/quire/internal/org"
@@ -33,6 +35,8 @@ type app struct {
 	store    *store.Store
 	accounts *account.Service
 	keys     *apikey.Checker
+	live     *live.Hub
+	notes    *note.Service
 	handler  http.Handler
 }
 
@@ -43,12 +47,18 @@ type deps struct {
 	// RetryDelays are the waits between mail delivery attempts; nil means
 	// account.DefaultRetryDelays.
 	RetryDelays []time.Duration
+	// Tracer, if set, sees every statement of the app's pool.
+	Tracer pgx.QueryTracer
 }
 
 // newApp opens the app role's pool, refuses a role that row-level security
 // would not hold, and builds the HTTP handler.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL string, secret []byte, d deps) (*app, error) {
-	st, err := store.Open(ctx, appURL, 0)
+	var opts []store.Option
+	if d.Tracer != nil {
+		opts = append(opts, store.WithTracer(d.Tracer))
+	}
+	st, err := store.Open(ctx, appURL, 0, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -63,21 +73,32 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		PublicURL: cfg.PublicURL, RefreshTTL: cfg.RefreshTTL, Now: d.Now, RetryDelays: d.RetryDelays,
 	}
 	az := &authz.Service{Store: st, Now: d.Now, Cache: authz.NewCache(100_000)}
+	notes := &note.Service{Store: st, Now: d.Now}
+	hub := live.New(appURL, live.Limits{
+		PerConnection: cfg.MaxSubscriptionsPerConnection, PerUser: cfg.MaxSubscriptionsPerUser,
+	}, logger)
+	if err := hub.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	authenticate := (&authn.Authenticator{Tokens: tokens, Keys: keys}).Authenticate
 	gql, err := graph.NewHandler(graph.HandlerConfig{
 		Resolver: &graph.Resolver{
 			Accounts: accounts, Orgs: &org.Service{Store: st},
-			NoteService: &note.Service{Store: st, Now: d.Now}, Authz: az, Invites: invite.New(accounts),
-			KeyService: &apikey.Service{Store: st, Now: d.Now},
+			NoteService: notes, Authz: az, Invites: invite.New(accounts),
+			KeyService: &apikey.Service{Store: st, Now: d.Now}, Live: hub,
 		},
 		Logger: logger, Introspection: !cfg.Production(), Limits: limits.Default(),
+		Authenticate: authenticate, CORSOrigins: cfg.CORSOrigins,
 	})
 	if err != nil {
+		hub.Close()
 		st.Close()
 		return nil, err
 	}
 	hc := httpserver.Config{
 		Logger: logger, GraphQL: gql, Ready: st.Ping,
-		Authenticate: (&authn.Authenticator{Tokens: tokens, Keys: keys}).Authenticate,
+		Authenticate: authenticate,
 		KeyRateLimit: cfg.KeyRateLimit, KeyRateBurst: cfg.KeyRateBurst,
 		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
 		Registry: prometheus.NewRegistry(), Pages: web.Handler(),
@@ -85,11 +106,12 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	if !cfg.Production() {
 		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))
 	}
-	return &app{store: st, accounts: accounts, keys: keys, handler: httpserver.New(hc)}, nil
+	return &app{store: st, accounts: accounts, keys: keys, live: hub, notes: notes, handler: httpserver.New(hc)}, nil
 }
 
 // Close waits for mail and key-use records under way and closes the pool.
 func (a *app) Close() {
+	a.live.Close()
 	a.accounts.Wait()
 	a.keys.Wait()
 	a.store.Close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/quirehq/quire/internal/config"
@@ -64,6 +65,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, cfg, logger, db)
 }
 
+// purgeInterval is how often serve purges trashed notes past retention.
+const purgeInterval = 10 * time.Minute
+
 func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *database) error {
 	key, err := secret(cfg)
 	if err != nil {
@@ -78,6 +82,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *data
 		return err
 	}
 	defer a.Close()
+	// The trash purge runs on every replica; claiming rows with SKIP
+	// LOCKED makes that safe. It stops before the pool closes.
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	var purging sync.WaitGroup
+	purging.Go(func() { a.notes.RunPurge(purgeCtx, cfg.TrashRetention, purgeInterval, logger) })
+	defer purging.Wait()
+	defer stopPurge()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

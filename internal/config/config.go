@@ -44,6 +44,14 @@ type Config struct {
 	KeyRateLimit float64
 	KeyRateBurst int
 	RefreshTTL   time.Duration // QUIRE_REFRESH_TTL: how long an unused refresh token stays valid
+	// TrashRetention is how long a trashed note stays restorable before the
+	// purge job deletes it (QUIRE_TRASH_RETENTION, default 720h).
+	TrashRetention time.Duration
+	// MaxSubscriptionsPerConnection and MaxSubscriptionsPerUser cap live
+	// subscriptions (QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION, default 10;
+	// QUIRE_MAX_SUBSCRIPTIONS_PER_USER, default 50, across this process).
+	MaxSubscriptionsPerConnection int
+	MaxSubscriptionsPerUser       int
 }
 
 // Production reports whether Quire runs with QUIRE_ENV=production.
@@ -76,6 +84,9 @@ func Load(getenv func(string) string) (Config, error) {
 	c.KeyRateLimit = l.rateLimit("QUIRE_KEY_RATE_LIMIT", "20")
 	c.KeyRateBurst = l.rateBurst("QUIRE_KEY_RATE_BURST", "40", "QUIRE_KEY_RATE_LIMIT", c.KeyRateLimit)
 	c.RefreshTTL = l.refreshTTL()
+	c.TrashRetention = l.positiveDuration("QUIRE_TRASH_RETENTION", "720h")
+	c.MaxSubscriptionsPerConnection = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
+	c.MaxSubscriptionsPerUser = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_USER", "50")
 	if err := errors.Join(l.errs...); err != nil {
 		return Config{}, err
 	}

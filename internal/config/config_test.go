@@ -55,6 +55,11 @@ func defaults() config.Config {
 		KeyRateLimit: 20,
 		KeyRateBurst: 40,
 		RefreshTTL:   720 * time.Hour,
+
+		TrashRetention: 720 * time.Hour,
+
+		MaxSubscriptionsPerConnection: 10,
+		MaxSubscriptionsPerUser:       50,
 	}
 }
 
@@ -87,7 +92,8 @@ func TestLoad(t *testing.T) {
 				"QUIRE_MAIL_DIR": "/tmp/mail", "QUIRE_CORS_ORIGINS": " https://App.example.com , http://localhost:5173",
 				"QUIRE_ENV": "Production", "QUIRE_LOG_FORMAT": "JSON", "QUIRE_LOG_LEVEL": "debug",
 				"QUIRE_RATE_LIMIT": "2.5", "QUIRE_RATE_BURST": "5", "QUIRE_REFRESH_TTL": "24h",
-				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3",
+				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3", "QUIRE_TRASH_RETENTION": "48h",
+				"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2", "QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "7",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -98,6 +104,8 @@ func TestLoad(t *testing.T) {
 					MailDir: "/tmp/mail", CORSOrigins: []string{"https://app.example.com", "http://localhost:5173"},
 					Env: config.Production, LogFormat: "json", LogLevel: slog.LevelDebug,
 					RateLimit: 2.5, RateBurst: 5, KeyRateLimit: 1.5, KeyRateBurst: 3, RefreshTTL: 24 * time.Hour,
+					TrashRetention:                48 * time.Hour,
+					MaxSubscriptionsPerConnection: 2, MaxSubscriptionsPerUser: 7,
 				}
 			},
 		},
@@ -213,6 +221,12 @@ func TestLoadErrors(t *testing.T) {
 		{"zero key burst with a key limit", map[string]string{"QUIRE_KEY_RATE_BURST": "0"}, []string{"QUIRE_KEY_RATE_BURST"}},
 		{"refresh TTL in days", map[string]string{"QUIRE_REFRESH_TTL": "30d"}, []string{"QUIRE_REFRESH_TTL"}},
 		{"refresh TTL zero", map[string]string{"QUIRE_REFRESH_TTL": "0s"}, []string{"QUIRE_REFRESH_TTL"}},
+		{"trash retention in days", map[string]string{"QUIRE_TRASH_RETENTION": "30d"}, []string{"QUIRE_TRASH_RETENTION"}},
+		{"trash retention negative", map[string]string{"QUIRE_TRASH_RETENTION": "-1h"}, []string{"QUIRE_TRASH_RETENTION"}},
+		{"no subscriptions per connection", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "0"},
+			[]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION"}},
+		{"subscriptions per user a word", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "many"},
+			[]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_USER"}},
 		{
 			name: "every problem at once",
 			env: map[string]string{

@@ -261,6 +261,17 @@ func (l *loader) rateBurst(name, def, limitName string, limit float64) int {
 	return n
 }
 
+// positiveDuration reads a Go duration above zero.
+func (l *loader) positiveDuration(name, def string) time.Duration {
+	v := l.value(name, def)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		l.fail(name, "%q is not a positive Go duration like 720h", v)
+		return 0
+	}
+	return d
+}
+
 func (l *loader) refreshTTL() time.Duration {
 	v := l.value("QUIRE_REFRESH_TTL", "720h")
 	d, err := time.ParseDuration(v)
@@ -269,4 +280,15 @@ func (l *loader) refreshTTL() time.Duration {
 		return 0
 	}
 	return d
+}
+
+// count reads a limit that must be a whole number from 1 to 10,000.
+func (l *loader) count(name, def string) int {
+	v := l.value(name, def)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10_000 {
+		l.fail(name, "%q is not a whole number from 1 to 10000", v)
+		return 0
+	}
+	return n
 }

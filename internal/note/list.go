@@ -13,31 +13,45 @@ import (
 	"github.com/quirehq/quire/internal/store"
 )
 
-// Page is one page of a list, newest first.
+// Page is one page of a list: newest first, or best match first when
+// searching.
 type Page struct {
 	Notes   []*Note
 	HasNext bool
 	// trash pages are keyed on deleted_at rather than created_at.
 	trash bool
+	// ranks holds each note's search rank on a search page, nil otherwise.
+	ranks []float32
 }
 
 // Cursor returns the opaque cursor of the i-th note of the page.
 func (pg *Page) Cursor(i int) string {
 	n := pg.Notes[i]
-	if pg.trash {
+	switch {
+	case pg.trash:
 		return page.Cursor{Time: *n.DeletedAt, ID: n.ID}.Encode()
+	case pg.ranks != nil:
+		return page.Cursor{Rank: &pg.ranks[i], Time: n.CreatedAt, ID: n.ID}.Encode()
 	}
 	return page.Cursor{Time: n.CreatedAt, ID: n.ID}.Encode()
 }
 
-func (f Filter) validate() error {
+// normalise validates f and returns it with its tags normalised as a note's
+// are, so a filter on "Go " finds notes tagged "go".
+func (f Filter) normalise() (Filter, error) {
 	if f.Search != nil && (strings.TrimSpace(*f.Search) == "" || len(*f.Search) > 200) {
-		return qerr.Invalid("filter.search", "search must be 1 to 200 characters")
+		return f, qerr.Invalid("filter.search", "search must be 1 to 200 characters")
 	}
-	if len(f.Tags) > MaxTags {
-		return qerr.Invalid("filter.tags", "at most %d tags", MaxTags)
+	if len(f.Tags) == 0 {
+		f.Tags = nil
+		return f, nil
 	}
-	return nil
+	tags, err := validTags(f.Tags)
+	if err != nil {
+		return f, qerr.Invalid("filter.tags", "%s", qerr.As(err).Message)
+	}
+	f.Tags = tags
+	return f, nil
 }
 
 func (f Filter) visibility() *string {
@@ -59,12 +73,18 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	if err != nil {
 		return nil, err
 	}
-	if err := f.validate(); err != nil {
+	if f, err = f.normalise(); err != nil {
 		return nil, err
+	}
+	if f.Search != nil {
+		return s.search(ctx, p, size, cur, f)
+	}
+	if cur != nil && cur.Rank != nil {
+		return nil, qerr.Invalid("after", "after is a search cursor; repeat the search to use it")
 	}
 	params := store.ListNotesParams{
 		OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID), Lim: int32(size + 1),
-		Search: f.Search, Tags: f.Tags, AuthorID: f.AuthorID, Visibility: f.visibility(),
+		Tags: f.Tags, AuthorID: f.AuthorID, Visibility: f.visibility(),
 	}
 	if cur != nil {
 		params.AfterCreatedAt, params.AfterID = &cur.Time, &cur.ID
@@ -80,13 +100,49 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	return toPage(rows, size, false), nil
 }
 
+// search is List with a search: best match first (ts_rank_cd), then newest,
+// keyset-paginated on the rank too so pages stay stable.
+func (s *Service) search(ctx context.Context, p policy.Principal, size int, cur *page.Cursor, f Filter) (*Page, error) {
+	if cur != nil && cur.Rank == nil {
+		return nil, qerr.Invalid("after", "after is not a cursor of a search; start the search without it")
+	}
+	params := store.SearchNotesParams{
+		OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID), Lim: int32(size + 1), Search: *f.Search,
+		Tags: f.Tags, AuthorID: f.AuthorID, Visibility: f.visibility(),
+	}
+	if cur != nil {
+		params.AfterRank, params.AfterCreatedAt, params.AfterID = cur.Rank, &cur.Time, &cur.ID
+	}
+	var rows []store.SearchNotesRow
+	err := s.inOrg(ctx, p, func(q *store.Queries) error {
+		var err error
+		rows, err = q.SearchNotes(ctx, params)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search notes: %w", err)
+	}
+	notes := make([]store.Note, len(rows))
+	ranks := make([]float32, len(rows))
+	for i, r := range rows {
+		notes[i], ranks[i] = r.Note, r.Rank
+	}
+	pg := toPage(notes, size, false)
+	pg.ranks = ranks[:len(pg.Notes)]
+	return pg, nil
+}
+
 // Count returns how many notes List would return over all pages.
 func (s *Service) Count(ctx context.Context, p policy.Principal, f Filter) (int, error) {
 	if err := check(p, policy.NotesRead, policy.InOrg(p.OrgID)); err != nil {
 		return 0, err
 	}
+	f, err := f.normalise()
+	if err != nil {
+		return 0, err
+	}
 	var n int64
-	err := s.inOrg(ctx, p, func(q *store.Queries) error {
+	err = s.inOrg(ctx, p, func(q *store.Queries) error {
 		var err error
 		n, err = q.CountNotes(ctx, store.CountNotesParams{
 			OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID),

@@ -23,7 +23,7 @@ const (
 	MaxTitle   = 200    // characters
 	MaxBody    = 102400 // bytes
 	MaxTags    = 20
-	MaxTagSize = 50 // characters
+	MaxTagSize = 32 // characters
 )
 
 // Visibility says who may see a note.
@@ -124,15 +124,14 @@ func validBody(b string) error {
 	return nil
 }
 
-// validTags trims, drops duplicates and keeps order.
+// validTags normalises tags: trimmed, lower-cased, duplicates dropped, first
+// occurrence's order kept. Each must then be 1 to MaxTagSize characters and
+// there may be at most MaxTags of them.
 func validTags(tags []string) ([]string, error) {
-	if len(tags) > MaxTags {
-		return nil, qerr.Invalid("tags", "at most %d tags", MaxTags)
-	}
 	out := make([]string, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
-		t = strings.TrimSpace(t)
+		t = strings.ToLower(strings.TrimSpace(t))
 		if t == "" || utf8.RuneCountInString(t) > MaxTagSize {
 			return nil, qerr.Invalid("tags", "each tag must be 1 to %d characters", MaxTagSize)
 		}
@@ -140,6 +139,9 @@ func validTags(tags []string) ([]string, error) {
 			seen[t] = true
 			out = append(out, t)
 		}
+	}
+	if len(out) > MaxTags {
+		return nil, qerr.Invalid("tags", "at most %d tags", MaxTags)
 	}
 	return out, nil
 }

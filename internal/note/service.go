@@ -99,6 +99,9 @@ func (s *Service) Create(ctx context.Context, p policy.Principal, in CreateInput
 		if err := writeRevision(ctx, q, p, n); err != nil {
 			return err
 		}
+		if err := notify(ctx, q, n, EventCreated); err != nil {
+			return err
+		}
 		return audit.Record(ctx, q, p, audit.Event{Action: "note.create", TargetType: "note", TargetID: n.ID})
 	})
 	return n, err
@@ -151,6 +154,9 @@ func (s *Service) Update(ctx context.Context, p policy.Principal, id uuid.UUID, 
 		if err := writeRevision(ctx, q, p, n); err != nil {
 			return err
 		}
+		if err := notify(ctx, q, n, EventUpdated); err != nil {
+			return err
+		}
 		return audit.Record(ctx, q, p, audit.Event{Action: "note.update", TargetType: "note", TargetID: n.ID})
 	})
 	return n, err
@@ -195,19 +201,19 @@ func applyUpdate(p policy.Principal, cur *Note, in UpdateInput) (store.UpdateNot
 // Trash moves a note to the trash. The author needs notes:delete; anyone
 // else also notes:manage. Trashing a trashed note is a CONFLICT.
 func (s *Service) Trash(ctx context.Context, p policy.Principal, id uuid.UUID) (*Note, error) {
-	return s.move(ctx, p, id, "note.trash", func(q *store.Queries) (store.Note, error) {
+	return s.move(ctx, p, id, "note.trash", EventDeleted, func(q *store.Queries) (store.Note, error) {
 		return q.TrashNote(ctx, store.TrashNoteParams{OrgID: uuid.UUID(p.OrgID), ID: id, UserID: uuid.UUID(p.UserID), Now: s.Now()})
 	})
 }
 
 // Restore takes a note out of the trash, under the same rules as Trash.
 func (s *Service) Restore(ctx context.Context, p policy.Principal, id uuid.UUID) (*Note, error) {
-	return s.move(ctx, p, id, "note.restore", func(q *store.Queries) (store.Note, error) {
+	return s.move(ctx, p, id, "note.restore", EventRestored, func(q *store.Queries) (store.Note, error) {
 		return q.RestoreNote(ctx, store.RestoreNoteParams{OrgID: uuid.UUID(p.OrgID), ID: id})
 	})
 }
 
-func (s *Service) move(ctx context.Context, p policy.Principal, id uuid.UUID, action string, write func(*store.Queries) (store.Note, error)) (*Note, error) {
+func (s *Service) move(ctx context.Context, p policy.Principal, id uuid.UUID, action, kind string, write func(*store.Queries) (store.Note, error)) (*Note, error) {
 	var n *Note
 	err := s.inOrg(ctx, p, func(q *store.Queries) error {
 		cur, err := load(ctx, q, p, id)
@@ -228,6 +234,9 @@ func (s *Service) move(ctx context.Context, p policy.Principal, id uuid.UUID, ac
 			return fmt.Errorf("%s %s: %w", action, id, err)
 		}
 		n = fromStore(row)
+		if err := notify(ctx, q, n, kind); err != nil {
+			return err
+		}
 		return audit.Record(ctx, q, p, audit.Event{Action: action, TargetType: "note", TargetID: id})
 	})
 	return n, err
@@ -250,6 +259,25 @@ func (s *Service) Revisions(ctx context.Context, p policy.Principal, id uuid.UUI
 		return nil
 	})
 	return out, err
+}
+
+// Event kinds, as Event.Kind and the noteEvents subscription give them.
+const (
+	EventCreated  = "CREATED"
+	EventUpdated  = "UPDATED"
+	EventDeleted  = "DELETED"
+	EventRestored = "RESTORED"
+)
+
+// notify sends the change to live subscribers (package live) when the
+// transaction commits, and never if it rolls back: PostgreSQL delivers a
+// NOTIFY only on commit. The payload is ids and the kind, never content.
+func notify(ctx context.Context, q *store.Queries, n *Note, kind string) error {
+	err := q.NotifyNoteEvent(ctx, store.NotifyNoteEventParams{OrgID: n.OrgID, NoteID: n.ID, Kind: kind})
+	if err != nil {
+		return fmt.Errorf("notify %s of note %s: %w", kind, n.ID, err)
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

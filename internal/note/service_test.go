@@ -198,10 +198,13 @@ func TestInputLimits(t *testing.T) {
 		{"body over 100 KB", "t", strings.Repeat("x", note.MaxBody+1), nil, "body"},
 		{"body over 100 KB in multi-byte runes", "t", strings.Repeat("é", note.MaxBody/2+1), nil, "body"},
 		{"21 tags", "t", "b", tags(21, 3), "tags"},
-		{"tag of 51 characters", "t", "b", tags(1, 51), "tags"},
+		{"tag of 33 characters", "t", "b", tags(1, 33), "tags"},
+		{"tag of 33 characters once trimmed and lower-cased", "t", "b", []string{" " + strings.Repeat("A", 33) + " "}, "tags"},
+		{"blank tag", "t", "b", []string{"  "}, "tags"},
 		{"title of 200 characters", strings.Repeat("é", 200), "b", nil, ""},
 		{"body of 100 KB", "t", strings.Repeat("x", note.MaxBody), nil, ""},
-		{"20 tags of 50 characters", "t", "b", tags(20, 50), ""},
+		{"20 tags of 32 characters", "t", "b", tags(20, 32), ""},
+		{"21 tags, 20 once case duplicates are dropped", "t", "b", append(tags(20, 3), strings.ToUpper(tags(1, 3)[0])), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, op := range []struct {

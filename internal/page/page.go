@@ -30,16 +30,24 @@ func Size(first *int) (int, error) {
 	return *first, nil
 }
 
-// Cursor is a keyset position: the sort time and id of the last row seen.
-// Clients see it only as an opaque string.
+// Cursor is a keyset position: the sort time and id of the last row seen,
+// and for a ranked list (search) its rank, which sorts first. Clients see it
+// only as an opaque string.
 type Cursor struct {
 	Time time.Time
 	ID   uuid.UUID
+	Rank *float32
 }
 
-// Encode returns the cursor's opaque form.
+// Encode returns the cursor's opaque form. A cursor without a rank encodes
+// as it always has, so cursors already handed out keep working.
 func (c Cursor) Encode() string {
 	raw := strconv.FormatInt(c.Time.UnixMicro(), 10) + ":" + c.ID.String()
+	if c.Rank != nil {
+		// The shortest form that parses back to the same float32, so the
+		// next page compares against exactly the rank the database gave.
+		raw += ":" + strconv.FormatFloat(float64(*c.Rank), 'g', -1, 32)
+	}
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
@@ -61,9 +69,19 @@ func Decode(after *string) (*Cursor, error) {
 	if err != nil {
 		return nil, bad
 	}
+	id, rank, ranked := strings.Cut(id, ":")
 	u, err := uuid.Parse(id)
 	if err != nil {
 		return nil, bad
 	}
-	return &Cursor{Time: time.UnixMicro(micros).UTC(), ID: u}, nil
+	c := &Cursor{Time: time.UnixMicro(micros).UTC(), ID: u}
+	if ranked {
+		r, err := strconv.ParseFloat(rank, 32)
+		if err != nil {
+			return nil, bad
+		}
+		r32 := float32(r)
+		c.Rank = &r32
+	}
+	return c, nil
 }

@@ -183,6 +183,13 @@ type Session struct {
 	RevokedReason *string
 }
 
+type TrashQueue struct {
+	NoteID    uuid.UUID
+	OrgID     uuid.UUID
+	AuthorID  uuid.UUID
+	DeletedAt time.Time
+}
+
 type User struct {
 	ID                uuid.UUID
 	Email             string

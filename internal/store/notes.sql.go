@@ -238,13 +238,11 @@ WHERE org_id = $1
   AND (visibility = 'ORG' OR author_id = $2)
   AND ($3::timestamptz IS NULL
        OR (created_at, id) < ($3::timestamptz, $4::uuid))
-  AND ($5::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
-       @@ websearch_to_tsquery('english', $5::text))
-  AND ($6::text[] IS NULL OR tags @> $6::text[])
-  AND ($7::uuid IS NULL OR author_id = $7::uuid)
-  AND ($8::text IS NULL OR visibility = $8::text)
+  AND ($5::text[] IS NULL OR tags @> $5::text[])
+  AND ($6::uuid IS NULL OR author_id = $6::uuid)
+  AND ($7::text IS NULL OR visibility = $7::text)
 ORDER BY created_at DESC, id DESC
-LIMIT $9
+LIMIT $8
 `
 
 type ListNotesParams struct {
@@ -252,7 +250,6 @@ type ListNotesParams struct {
 	UserID         uuid.UUID
 	AfterCreatedAt *time.Time
 	AfterID        *uuid.UUID
-	Search         *string
 	Tags           []string
 	AuthorID       *uuid.UUID
 	Visibility     *string
@@ -267,7 +264,6 @@ func (q *Queries) ListNotes(ctx context.Context, arg ListNotesParams) ([]Note, e
 		arg.UserID,
 		arg.AfterCreatedAt,
 		arg.AfterID,
-		arg.Search,
 		arg.Tags,
 		arg.AuthorID,
 		arg.Visibility,
@@ -293,6 +289,61 @@ func (q *Queries) ListNotes(ctx context.Context, arg ListNotesParams) ([]Note, e
 			&i.UpdatedAt,
 			&i.DeletedAt,
 			&i.DeletedBy,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listRevisionsForNotes = `-- name: ListRevisionsForNotes :many
+SELECT r.note_id, r.version, r.title, r.body, r.edited_by, r.created_at
+FROM note_revisions r
+JOIN notes n ON n.id = r.note_id AND n.org_id = r.org_id
+WHERE r.org_id = $1
+  AND r.note_id = ANY($2::uuid[])
+  AND (n.visibility = 'ORG' OR n.author_id = $3)
+ORDER BY r.note_id, r.version DESC
+`
+
+type ListRevisionsForNotesParams struct {
+	OrgID   uuid.UUID
+	NoteIds []uuid.UUID
+	UserID  uuid.UUID
+}
+
+type ListRevisionsForNotesRow struct {
+	NoteID    uuid.UUID
+	Version   int32
+	Title     string
+	Body      string
+	EditedBy  uuid.UUID
+	CreatedAt time.Time
+}
+
+// Every version of the given notes in one statement, for the revisions
+// loader: by note, newest first. The join repeats the PRIVATE rule as the
+// lists do; RLS holds it too.
+func (q *Queries) ListRevisionsForNotes(ctx context.Context, arg ListRevisionsForNotesParams) ([]ListRevisionsForNotesRow, error) {
+	rows, err := q.db.Query(ctx, listRevisionsForNotes, arg.OrgID, arg.NoteIds, arg.UserID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListRevisionsForNotesRow{}
+	for rows.Next() {
+		var i ListRevisionsForNotesRow
+		if err := rows.Scan(
+			&i.NoteID,
+			&i.Version,
+			&i.Title,
+			&i.Body,
+			&i.EditedBy,
+			&i.CreatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -397,6 +448,93 @@ func (q *Queries) RestoreNote(ctx context.Context, arg RestoreNoteParams) (Note,
 		&i.DeletedBy,
 	)
 	return i, err
+}
+
+const searchNotes = `-- name: SearchNotes :many
+SELECT notes.id, notes.org_id, notes.author_id, notes.title, notes.body, notes.tags, notes.visibility, notes.version, notes.created_at, notes.updated_at, notes.deleted_at, notes.deleted_by,
+       ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+                  websearch_to_tsquery('english', $1::text))::real AS rank
+FROM notes
+WHERE org_id = $2
+  AND deleted_at IS NULL
+  AND (visibility = 'ORG' OR author_id = $3)
+  AND (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+      @@ websearch_to_tsquery('english', $1::text)
+  AND ($4::real IS NULL
+       OR (ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+                      websearch_to_tsquery('english', $1::text))::real, created_at, id)
+          < ($4::real, $5::timestamptz, $6::uuid))
+  AND ($7::text[] IS NULL OR tags @> $7::text[])
+  AND ($8::uuid IS NULL OR author_id = $8::uuid)
+  AND ($9::text IS NULL OR visibility = $9::text)
+ORDER BY rank DESC, created_at DESC, id DESC
+LIMIT $10
+`
+
+type SearchNotesParams struct {
+	Search         string
+	OrgID          uuid.UUID
+	UserID         uuid.UUID
+	AfterRank      *float32
+	AfterCreatedAt *time.Time
+	AfterID        *uuid.UUID
+	Tags           []string
+	AuthorID       *uuid.UUID
+	Visibility     *string
+	Lim            int32
+}
+
+type SearchNotesRow struct {
+	Note Note
+	Rank float32
+}
+
+// Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
+// paginated on (rank, created_at, id). The rank is a function of the row and
+// the query only, so a cursor's rank compares exactly on the next page.
+func (q *Queries) SearchNotes(ctx context.Context, arg SearchNotesParams) ([]SearchNotesRow, error) {
+	rows, err := q.db.Query(ctx, searchNotes,
+		arg.Search,
+		arg.OrgID,
+		arg.UserID,
+		arg.AfterRank,
+		arg.AfterCreatedAt,
+		arg.AfterID,
+		arg.Tags,
+		arg.AuthorID,
+		arg.Visibility,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchNotesRow{}
+	for rows.Next() {
+		var i SearchNotesRow
+		if err := rows.Scan(
+			&i.Note.ID,
+			&i.Note.OrgID,
+			&i.Note.AuthorID,
+			&i.Note.Title,
+			&i.Note.Body,
+			&i.Note.Tags,
+			&i.Note.Visibility,
+			&i.Note.Version,
+			&i.Note.CreatedAt,
+			&i.Note.UpdatedAt,
+			&i.Note.DeletedAt,
+			&i.Note.DeletedBy,
+			&i.Rank,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const trashNote = `-- name: TrashNote :one

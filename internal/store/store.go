@@ -30,15 +30,27 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option adjusts the pool Open builds.
+type Option func(*pgxpool.Config)
+
+// WithTracer traces every statement the pool's connections run (tests count
+// them to prove a query is not N+1).
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
 // Open connects to url with a pool of at most maxConns connections (0 keeps
 // pgx's default) and checks that the database answers.
-func Open(ctx context.Context, url string, maxConns int32) (*Store, error) {
+func Open(ctx context.Context, url string, maxConns int32, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

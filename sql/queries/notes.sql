@@ -25,12 +25,33 @@ WHERE org_id = @org_id
   AND (visibility = 'ORG' OR author_id = @user_id)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
        OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
-  AND (sqlc.narg(search)::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
-       @@ websearch_to_tsquery('english', sqlc.narg(search)::text))
   AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
   AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
   AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text)
 ORDER BY created_at DESC, id DESC
+LIMIT @lim;
+
+-- name: SearchNotes :many
+-- Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
+-- paginated on (rank, created_at, id). The rank is a function of the row and
+-- the query only, so a cursor's rank compares exactly on the next page.
+SELECT sqlc.embed(notes),
+       ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+                  websearch_to_tsquery('english', @search::text))::real AS rank
+FROM notes
+WHERE org_id = @org_id
+  AND deleted_at IS NULL
+  AND (visibility = 'ORG' OR author_id = @user_id)
+  AND (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+      @@ websearch_to_tsquery('english', @search::text)
+  AND (sqlc.narg(after_rank)::real IS NULL
+       OR (ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+                      websearch_to_tsquery('english', @search::text))::real, created_at, id)
+          < (sqlc.narg(after_rank)::real, sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
+  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
+  AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text)
+ORDER BY rank DESC, created_at DESC, id DESC
 LIMIT @lim;
 
 -- name: CountNotes :one
@@ -103,3 +124,15 @@ FROM note_revisions
 WHERE org_id = @org_id
   AND note_id = @note_id
 ORDER BY version DESC;
+
+-- name: ListRevisionsForNotes :many
+-- Every version of the given notes in one statement, for the revisions
+-- loader: by note, newest first. The join repeats the PRIVATE rule as the
+-- lists do; RLS holds it too.
+SELECT r.note_id, r.version, r.title, r.body, r.edited_by, r.created_at
+FROM note_revisions r
+JOIN notes n ON n.id = r.note_id AND n.org_id = r.org_id
+WHERE r.org_id = @org_id
+  AND r.note_id = ANY(@note_ids::uuid[])
+  AND (n.visibility = 'ORG' OR n.author_id = @user_id)
+ORDER BY r.note_id, r.version DESC;

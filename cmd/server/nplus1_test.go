@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/quirehq/quire/internal/policy"
+)
+
+// statementCounter is a pgx tracer that counts the statements the app's pool
+// runs while it is on.
+type statementCounter struct {
+	mu  sync.Mutex
+	on  bool
+	n   int
+	sql []string
+}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.n++
+		c.sql = append(c.sql, d.SQL)
+	}
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// count runs fn and returns how many statements it caused.
+func (c *statementCounter) count(fn func()) (int, []string) {
+	c.mu.Lock()
+	c.on, c.n, c.sql = true, 0, nil
+	c.mu.Unlock()
+	fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on = false
+	return c.n, c.sql
+}
+
+// TestNotesPageIsNotNPlusOne: a page of notes with their authors, revisions
+// and the revisions' editors costs the same number of statements for 5 notes
+// as for 50: authors and editors come through the user loader, revisions
+// through the revisions loader (one statement for the page).
+func TestNotesPageIsNotNPlusOne(t *testing.T) {
+	t.Parallel()
+	tracer := &statementCounter{}
+	e := newEnvWith(t, nil, deps{Tracer: tracer})
+	owner := e.signUp("owner@example.com", policy.PlatformUser)
+	org := e.createOrg(owner, "Acme")
+	writer := e.signUp("writer@example.com", policy.PlatformUser)
+	e.addMember(org, writer, "editor")
+	for i := range 50 {
+		u := owner
+		if i%2 == 1 {
+			u = writer
+		}
+		n := e.createNote(u.in(org), fmt.Sprintf("note %d", i), nil)
+		e.post(u.in(org), `mutation($id: ID!) { updateNote(id: $id, expectedVersion: 1, input: {body: "v2"}) { id } }`,
+			map[string]any{"id": n.ID}).ok(t)
+	}
+	const query = `query($n: Int!) { notes(first: $n) { edges { node { author { email } revisions { editedBy { email } } } } } }`
+	run := func(size int) int {
+		var got struct {
+			Edges []struct {
+				Node struct {
+					Revisions []struct{ EditedBy struct{ Email string } }
+				}
+			}
+		}
+		n, sql := tracer.count(func() {
+			e.post(owner.in(org), query, map[string]any{"n": size}).ok(t).decode(t, "notes", &got)
+		})
+		if len(got.Edges) != size || len(got.Edges[0].Node.Revisions) != 2 || got.Edges[0].Node.Revisions[0].EditedBy.Email == "" {
+			t.Fatalf("first: %d gave %d notes, first with revisions %+v", size, len(got.Edges), got.Edges[0].Node.Revisions)
+		}
+		t.Logf("first: %d: %d statements", size, n)
+		if testing.Verbose() {
+			for _, s := range sql {
+				t.Logf("  %.80q", s)
+			}
+		}
+		return n
+	}
+	// The user loader batches by time window, so a slow scheduler (-race)
+	// may split a page's users in two batches; the least of three runs is
+	// the count without that noise, while an N+1 would show in every run.
+	least := func(size int) int {
+		return min(run(size), run(size), run(size))
+	}
+	run(5) // warms the permissions cache, as any earlier request would
+	small, large := least(5), least(50)
+	t.Logf("statements per request: first: 5 → %d, first: 50 → %d", small, large)
+	if large != small {
+		t.Errorf("first: 50 ran %d statements, first: 5 ran %d: the count grows with the page", large, small)
+	}
+}
