@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/quire
 PKG     := ./...
 
-.PHONY: run build test generate check-generated vet test-go fuzz bench clean
+.PHONY: run build test generate check-generated vet test-go fuzz bench bench-load clean
 
 run: build
 	$(BIN) serve
@@ -46,6 +46,12 @@ test: check-generated vet test-go fuzz
 
 bench:
 	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -run '^$$' -bench . -benchmem $(PKG)
+
+# Quire against the peer anchors (../shared/bench/peers) in one run, as root:
+# serves a fresh embedded database, seeds 100 orgs × 1,000 notes and writes
+# docs/performance.md. WARM, DUR, ROUNDS and PREWARM pass through.
+bench-load:
+	bash scripts/bench-load.sh
 
 clean:
 	rm -rf bin

@@ -41,7 +41,11 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 }
 
 func runAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const synopsis = "quire admin create-user --email E [--name N] [--platform-role USER|ADMIN|SUPERADMIN]"
+	const createUser = "quire admin create-user --email E [--name N] [--platform-role USER|ADMIN|SUPERADMIN]"
+	const synopsis = createUser + "\n       " + seedSynopsis
+	if len(args) > 0 && args[0] == "seed" {
+		return runSeed(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create-user" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			fmt.Fprintln(stdout, "usage:", synopsis)
@@ -54,7 +58,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	email := fs.String("email", "", "the user's email address (required)")
 	name := fs.String("name", "", "the user's display name")
 	roleName := fs.String("platform-role", "USER", "USER, ADMIN or SUPERADMIN")
-	if err := parseFlags(fs, args[1:], stderr, synopsis); err != nil {
+	if err := parseFlags(fs, args[1:], stderr, createUser); err != nil {
 		return err
 	}
 	role, ok := policy.ParsePlatformRole(*roleName)

@@ -3,6 +3,7 @@
 //	quire serve                      migrate (unless --no-migrate) and serve the API
 //	quire migrate [up|down|status]   apply or inspect the database migrations
 //	quire admin create-user --email E [--name N] [--platform-role ROLE]
+//	quire admin seed [--orgs N] [--notes-per-org M] …   development data
 //	quire version
 //
 // With DATABASE_URL unset every subcommand uses the embedded development
@@ -33,6 +34,7 @@ commands:
   migrate [up|down|status]
                          apply, roll back one, or list the database migrations
   admin create-user      create a user (or set their platform role) and print a sign-in link
+  admin seed             fill the database with throwaway orgs, users and notes (not in production)
   version                print the version
 
 Run "quire <command> --help" for a command's flags. Configuration comes from the
