@@ -1,5 +1,7 @@
 package limits_test
 
+import "os"
+
 // The introspection query GraphiQL sends: graphql-js v16's getIntrospectionQuery
 // (src/utilities/getIntrospectionQuery.ts on the 16.x line, the release that asks
 // for "queryType { name kind }"), written out with its interpolations filled in.
@@ -7,110 +9,17 @@ package limits_test
 
 // graphiQLIntrospection is getIntrospectionQuery({descriptions: true,
 // specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true}).
-const graphiQLIntrospection = `
-    query IntrospectionQuery {
-      __schema {
-        description
-        queryType { name kind }
-        mutationType { name kind }
-        subscriptionType { name kind }
-        types {
-          ...FullType
-        }
-        directives {
-          name
-          description
-          isRepeatable
-          locations
-          args {
-            ...InputValue
-          }
-        }
-      }
-    }
+// graphiQLIntrospection is graphql-js 16's getIntrospectionQuery() with
+// its defaults, what GraphiQL sends; cmd/server's tests read the same file.
+var graphiQLIntrospection = mustRead("testdata/graphiql-introspection.graphql")
 
-    fragment FullType on __Type {
-      kind
-      name
-      description
-      specifiedByURL
-      fields(includeDeprecated: true) {
-        name
-        description
-        args {
-          ...InputValue
-        }
-        type {
-          ...TypeRef
-        }
-        isDeprecated
-        deprecationReason
-      }
-      inputFields {
-        ...InputValue
-      }
-      interfaces {
-        ...TypeRef
-      }
-      enumValues(includeDeprecated: true) {
-        name
-        description
-        isDeprecated
-        deprecationReason
-      }
-      possibleTypes {
-        ...TypeRef
-      }
-    }
-
-    fragment InputValue on __InputValue {
-      name
-      description
-      type { ...TypeRef }
-      defaultValue
-    }
-
-    fragment TypeRef on __Type {
-      kind
-      name
-      ofType {
-        kind
-        name
-        ofType {
-          kind
-          name
-          ofType {
-            kind
-            name
-            ofType {
-              kind
-              name
-              ofType {
-                kind
-                name
-                ofType {
-                  kind
-                  name
-                  ofType {
-                    kind
-                    name
-                    ofType {
-                      kind
-                      name
-                      ofType {
-                        kind
-                        name
-                      }
-                    }
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-  `
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 // graphiQLIntrospectionInputDeprecation is the same with
 // inputValueDeprecation: true, which GraphiQL sets when told the server
