@@ -58,7 +58,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	if d.Tracer != nil {
 		opts = append(opts, store.WithTracer(d.Tracer))
 	}
-	st, err := store.Open(ctx, appURL, 0, opts...)
+	st, err := store.Open(ctx, appURL, int32(cfg.DBMaxConns), opts...)
 	if err != nil {
 		return nil, err
 	}

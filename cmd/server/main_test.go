@@ -110,7 +110,7 @@ func newEnvWith(t testing.TB, vars map[string]string, d deps) *env {
 		}
 		return map[string]string{
 			"DATABASE_URL": db.AppURL, "DATABASE_MIGRATE_URL": db.OwnerURL,
-			"QUIRE_RATE_LIMIT": "0", "QUIRE_KEY_RATE_LIMIT": "0", "QUIRE_PUBLIC_URL": "http://quire.test",
+			"QUIRE_RATE_LIMIT": "0", "QUIRE_KEY_RATE_LIMIT": "0", "QUIRE_DB_MAX_CONNS": "4", "QUIRE_PUBLIC_URL": "http://quire.test",
 		}[k]
 	}
 	cfg, err := config.Load(getenv)

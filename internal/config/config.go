@@ -44,6 +44,10 @@ type Config struct {
 	KeyRateLimit float64
 	KeyRateBurst int
 	RefreshTTL   time.Duration // QUIRE_REFRESH_TTL: how long an unused refresh token stays valid
+	// DBMaxConns is the app pool's size (QUIRE_DB_MAX_CONNS, default 10):
+	// pgx's own default is the number of CPUs, which starves a small
+	// machine's server of connections under concurrent load.
+	DBMaxConns int
 	// TrashRetention is how long a trashed note stays restorable before the
 	// purge job deletes it (QUIRE_TRASH_RETENTION, default 720h).
 	TrashRetention time.Duration
@@ -85,6 +89,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.KeyRateBurst = l.rateBurst("QUIRE_KEY_RATE_BURST", "40", "QUIRE_KEY_RATE_LIMIT", c.KeyRateLimit)
 	c.RefreshTTL = l.refreshTTL()
 	c.TrashRetention = l.positiveDuration("QUIRE_TRASH_RETENTION", "720h")
+	c.DBMaxConns = l.count("QUIRE_DB_MAX_CONNS", "10")
 	c.MaxSubscriptionsPerConnection = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
 	c.MaxSubscriptionsPerUser = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_USER", "50")
 	if err := errors.Join(l.errs...); err != nil {

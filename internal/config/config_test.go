@@ -58,6 +58,7 @@ func defaults() config.Config {
 
 		TrashRetention: 720 * time.Hour,
 
+		DBMaxConns:                    10,
 		MaxSubscriptionsPerConnection: 10,
 		MaxSubscriptionsPerUser:       50,
 	}
@@ -94,6 +95,7 @@ func TestLoad(t *testing.T) {
 				"QUIRE_RATE_LIMIT": "2.5", "QUIRE_RATE_BURST": "5", "QUIRE_REFRESH_TTL": "24h",
 				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3", "QUIRE_TRASH_RETENTION": "48h",
 				"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2", "QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "7",
+				"QUIRE_DB_MAX_CONNS": "16",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -105,7 +107,7 @@ func TestLoad(t *testing.T) {
 					Env: config.Production, LogFormat: "json", LogLevel: slog.LevelDebug,
 					RateLimit: 2.5, RateBurst: 5, KeyRateLimit: 1.5, KeyRateBurst: 3, RefreshTTL: 24 * time.Hour,
 					TrashRetention:                48 * time.Hour,
-					MaxSubscriptionsPerConnection: 2, MaxSubscriptionsPerUser: 7,
+					MaxSubscriptionsPerConnection: 2, MaxSubscriptionsPerUser: 7, DBMaxConns: 16,
 				}
 			},
 		},
@@ -223,6 +225,7 @@ func TestLoadErrors(t *testing.T) {
 		{"refresh TTL zero", map[string]string{"QUIRE_REFRESH_TTL": "0s"}, []string{"QUIRE_REFRESH_TTL"}},
 		{"trash retention in days", map[string]string{"QUIRE_TRASH_RETENTION": "30d"}, []string{"QUIRE_TRASH_RETENTION"}},
 		{"trash retention negative", map[string]string{"QUIRE_TRASH_RETENTION": "-1h"}, []string{"QUIRE_TRASH_RETENTION"}},
+		{"empty pool", map[string]string{"QUIRE_DB_MAX_CONNS": "0"}, []string{"QUIRE_DB_MAX_CONNS"}},
 		{"no subscriptions per connection", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "0"},
 			[]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION"}},
 		{"subscriptions per user a word", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "many"},
