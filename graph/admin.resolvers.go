@@ -71,12 +71,7 @@ func (r *userConnectionResolver) Edges(ctx context.Context, obj *model.UserConne
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *userConnectionResolver) PageInfo(ctx context.Context, obj *model.UserConnection) (*model.PageInfo, error) {
-	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
-	if n := len(obj.Page.Users); n > 0 {
-		c := obj.Page.Cursor(n - 1)
-		info.EndCursor = &c
-	}
-	return info, nil
+	return pageInfo(len(obj.Page.Users), obj.Page.HasNext, obj.Page.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -33,12 +33,7 @@ func (r *auditEventConnectionResolver) Edges(ctx context.Context, obj *model.Aud
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *auditEventConnectionResolver) PageInfo(ctx context.Context, obj *model.AuditEventConnection) (*model.PageInfo, error) {
-	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
-	if n := len(obj.Page.Entries); n > 0 {
-		c := obj.Page.Cursor(n - 1)
-		info.EndCursor = &c
-	}
-	return info, nil
+	return pageInfo(len(obj.Page.Entries), obj.Page.HasNext, obj.Page.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

@@ -31,12 +31,7 @@ func (r *memberConnectionResolver) Edges(ctx context.Context, obj *model.MemberC
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *memberConnectionResolver) PageInfo(ctx context.Context, obj *model.MemberConnection) (*model.PageInfo, error) {
-	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
-	if n := len(obj.Page.Members); n > 0 {
-		c := obj.Page.Cursor(n - 1)
-		info.EndCursor = &c
-	}
-	return info, nil
+	return pageInfo(len(obj.Page.Members), obj.Page.HasNext, obj.Page.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.

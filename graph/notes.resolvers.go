@@ -73,12 +73,7 @@ func (r *noteConnectionResolver) Edges(ctx context.Context, obj *model.NoteConne
 
 // PageInfo is the resolver for the pageInfo field.
 func (r *noteConnectionResolver) PageInfo(ctx context.Context, obj *model.NoteConnection) (*model.PageInfo, error) {
-	info := &model.PageInfo{HasNextPage: obj.Page.HasNext}
-	if n := len(obj.Page.Notes); n > 0 {
-		c := obj.Page.Cursor(n - 1)
-		info.EndCursor = &c
-	}
-	return info, nil
+	return pageInfo(len(obj.Page.Notes), obj.Page.HasNext, obj.Page.Cursor), nil
 }
 
 // TotalCount is the resolver for the totalCount field.
