@@ -12,6 +12,7 @@ import (
 
 	"github.com/quirehq/quire/internal/qerr"
 	"github.com/quirehq/quire/internal/requestid"
+	"github.com/quirehq/quire/internal/store"
 )
 
 // gqlgenCodes maps the codes gqlgen and gqlparser set on errors they raise
@@ -55,6 +56,13 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 		}
 		id := requestid.FromContext(ctx)
+		if errors.Is(err, store.ErrStale) {
+			// A speculative answer whose assumptions failed: it is dropped
+			// and the request runs again (speculate.go); nothing to report.
+			out.Message = "internal error"
+			out.Extensions = map[string]any{"code": string(qerr.Internal), "requestId": id}
+			return out
+		}
 		logger.ErrorContext(ctx, "internal error", "request_id", id, "path", out.Path.String(), "err", err)
 		out.Message = "internal error"
 		out.Extensions = map[string]any{"code": string(qerr.Internal), "requestId": id}

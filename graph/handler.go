@@ -59,9 +59,10 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	srv.SetRecoverFunc(recoverPanic)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		ctx = authz.NewRequestContext(ctx)
+		ctx = guardOperation(ctx)
 		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(cfg.Resolver.Accounts))
 		return next(ctx)
 	})
 	srv.AroundFields(recordDenials(cfg.Resolver.Orgs, cfg.Logger))
-	return srv, nil
+	return speculate(srv, cfg.Resolver.Authz.Store, cfg.Logger), nil
 }

@@ -75,15 +75,19 @@ type revisionCache struct {
 	got  map[uuid.UUID][]*note.Revision
 }
 
-// notePage tells the operation's loaders which notes a connection returns.
-func notePage(ctx context.Context, notes []*note.Note) {
+// notePage tells the operation's loaders which notes a connection returns,
+// and hands the user loader the authors the page read along.
+func notePage(ctx context.Context, pg *note.Page) {
 	l := loadersFrom(ctx)
 	if l == nil {
 		return
 	}
+	for _, u := range pg.Authors {
+		l.users.Prime(ctx, u.ID, account.FromStore(u))
+	}
 	l.revs.mu.Lock()
 	defer l.revs.mu.Unlock()
-	for _, n := range notes {
+	for _, n := range pg.Notes {
 		l.revs.page = append(l.revs.page, n.ID)
 	}
 }

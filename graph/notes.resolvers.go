@@ -63,7 +63,7 @@ func (r *noteResolver) Revisions(ctx context.Context, obj *note.Note) ([]*note.R
 
 // Edges is the resolver for the edges field.
 func (r *noteConnectionResolver) Edges(ctx context.Context, obj *model.NoteConnection) ([]*model.NoteEdge, error) {
-	notePage(ctx, obj.Page.Notes)
+	notePage(ctx, obj.Page)
 	edges := make([]*model.NoteEdge, len(obj.Page.Notes))
 	for i, n := range obj.Page.Notes {
 		edges[i] = &model.NoteEdge{Cursor: obj.Page.Cursor(i), Node: n}

@@ -12,12 +12,14 @@ import (
 )
 
 // statementCounter is a pgx tracer that counts the statements the app's pool
-// runs while it is on.
+// runs while it is on, and the round trips they take: a batch (a pipeline)
+// is one round trip however many statements it carries.
 type statementCounter struct {
-	mu  sync.Mutex
-	on  bool
-	n   int
-	sql []string
+	mu    sync.Mutex
+	on    bool
+	n     int
+	trips int
+	sql   []string
 }
 
 func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
@@ -25,6 +27,7 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d p
 	defer c.mu.Unlock()
 	if c.on {
 		c.n++
+		c.trips++
 		c.sql = append(c.sql, d.SQL)
 	}
 	return ctx
@@ -32,16 +35,84 @@ func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d p
 
 func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.trips++
+	}
+	return ctx
+}
+
+func (c *statementCounter) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.n++
+		c.sql = append(c.sql, d.SQL)
+	}
+}
+
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
 // count runs fn and returns how many statements it caused.
 func (c *statementCounter) count(fn func()) (int, []string) {
+	n, _, sql := c.countTrips(fn)
+	return n, sql
+}
+
+// countTrips runs fn and returns how many statements and round trips it
+// caused.
+func (c *statementCounter) countTrips(fn func()) (statements, trips int, sql []string) {
 	c.mu.Lock()
-	c.on, c.n, c.sql = true, 0, nil
+	c.on, c.n, c.trips, c.sql = true, 0, 0, nil
 	c.mu.Unlock()
 	fn()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.on = false
-	return c.n, c.sql
+	return c.n, c.trips, c.sql
+}
+
+// TestWarmReadRoundTrips: a warm authorized read (the peer benchmark's
+// request, by a signed-in member whose session and permissions the server
+// has seen) takes two round trips and four statements: BEGIN, app_enter
+// (the tenant settings and the check of what was cached) and the list with
+// its authors in one pipeline, then COMMIT.
+func TestWarmReadRoundTrips(t *testing.T) {
+	t.Parallel()
+	tracer := &statementCounter{}
+	e := newEnvWith(t, nil, deps{Tracer: tracer})
+	owner := e.signUp("owner@example.com", policy.PlatformUser)
+	org := e.createOrg(owner, "Acme")
+	for i := range 3 {
+		e.createNote(owner.in(org), fmt.Sprintf("note %d", i), nil)
+	}
+	const query = `{ notes(first: 20) { edges { node { id title body tags createdAt author { email } } } } }`
+	// Bare: the caller's only organization; with the header: the one named.
+	for _, c := range []caller{owner.bare(), owner.in(org)} {
+		read := func() (int, int, []string) {
+			return tracer.countTrips(func() {
+				var got struct {
+					Edges []struct {
+						Node struct{ Author struct{ Email string } }
+					}
+				}
+				e.post(c, query, nil).ok(t).decode(t, "notes", &got)
+				if len(got.Edges) != 3 || got.Edges[0].Node.Author.Email != "owner@example.com" {
+					t.Fatalf("notes: %+v", got)
+				}
+			})
+		}
+		read() // the server sees the session and the permissions
+		n, trips, sql := read()
+		if trips > 2 || n > 4 {
+			for _, s := range sql {
+				t.Logf("  %.100q", s)
+			}
+			t.Errorf("warm read (header %q): %d round trips, %d statements; want at most 2 and 4", c.org, trips, n)
+		}
+	}
 }
 
 // TestNotesPageIsNotNPlusOne: a page of notes with their authors, revisions

@@ -87,6 +87,10 @@ type Service struct {
 	sending sync.WaitGroup
 }
 
+// FromStore returns the user a row of the users table holds; a list that
+// read its rows' users along (note.Page.Authors) hands them over with it.
+func FromStore(u store.User) *User { return fromStore(u) }
+
 func fromStore(u store.User) *User {
 	role, _ := policy.ParsePlatformRole(u.PlatformRole) // the column's CHECK admits only known roles
 	return &User{

@@ -35,6 +35,14 @@ type Caller struct {
 	// KeyScopes are an API key's permissions; the key may use those of its
 	// creator's that are among them.
 	KeyScopes policy.Set
+
+	// userEpoch is the user's authorization epoch as loaded (0 for a key).
+	userEpoch int64
+	// expiresAt is when the session expires.
+	expiresAt time.Time
+	// soleOrg is, in a cached caller, the organization found to be the
+	// caller's only one (uuid.Nil: not looked up).
+	soleOrg uuid.UUID
 }
 
 // IsAPIKey reports whether the caller is an API key rather than a user.
@@ -76,6 +84,17 @@ func (s *Service) loadCaller(ctx context.Context, id authn.Identity) (Caller, er
 	default:
 		return Caller{}, qerr.New(qerr.Unauthenticated, "unsupported credential")
 	}
+	// A request that may answer from caches (store.Guard on ctx) takes a
+	// cached session and has its transactions check it still holds.
+	g := store.GuardFrom(ctx)
+	if g != nil {
+		now := s.Now()
+		if c, ok := s.Cache.caller(id.SessionID); ok && c.UserID == id.UserID && c.expiresAt.After(now) {
+			g.AssumeCaller(store.CallerFacts{SessionID: c.SessionID, UserID: c.UserID, Now: now,
+				UserEpoch: c.userEpoch, ActiveOrg: c.ActiveOrg})
+			return c, nil
+		}
+	}
 	row, err := s.Store.Global().GetCaller(ctx, store.GetCallerParams{UserID: id.UserID, SessionID: id.SessionID})
 	switch {
 	case err == store.ErrNoRows:
@@ -93,10 +112,12 @@ func (s *Service) loadCaller(ctx context.Context, id authn.Identity) (Caller, er
 	if !ok {
 		return Caller{}, fmt.Errorf("load caller: unknown platform role %q", row.PlatformRole)
 	}
-	c := Caller{UserID: row.ID, SessionID: id.SessionID, PlatformRole: role}
+	c := Caller{UserID: row.ID, SessionID: id.SessionID, PlatformRole: role,
+		userEpoch: row.AuthzEpoch, expiresAt: row.SessionExpiresAt}
 	if row.ActiveOrgID != nil {
 		c.ActiveOrg = *row.ActiveOrgID
 	}
+	s.Cache.putCaller(c)
 	return c, nil
 }
 
@@ -141,10 +162,15 @@ func (s *Service) loadPrincipal(ctx context.Context, c Caller, requested uuid.UU
 		// The session's organization is gone or the caller left it: fall
 		// through to their only organization, as if none were active.
 	}
+	if g := store.GuardFrom(ctx); g != nil && c.soleOrg != uuid.Nil {
+		g.AssumeSole(store.SoleFacts{UserID: c.UserID, OrgID: c.soleOrg})
+		return s.principalIn(ctx, c, c.soleOrg)
+	}
 	org, err := s.soleOrg(ctx, c.UserID)
 	if err != nil {
 		return policy.Principal{}, err
 	}
+	s.Cache.noteSole(c, org)
 	return s.principalIn(ctx, c, org)
 }
 
@@ -166,7 +192,7 @@ func (s *Service) soleOrg(ctx context.Context, user uuid.UUID) (uuid.UUID, error
 }
 
 func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (policy.Principal, error) {
-	f, err := s.facts(ctx, c.UserID, org)
+	f, err := s.facts(ctx, c, org)
 	if qerr.Is(err, qerr.NotFound) {
 		return policy.Principal{}, qerr.New(qerr.NotFound, "organization not found")
 	}
@@ -196,19 +222,31 @@ func (s *Service) principalIn(ctx context.Context, c Caller, org uuid.UUID) (pol
 	return p, nil
 }
 
-// facts reads what user holds in org: from the cache when the epochs read
-// now match the entry's, else from the database. The epochs are read first,
-// in the same transaction, so a change committed in between can only make
-// the stored entry newer than its epochs (and reloaded next time), never
+// facts reads what c's user holds in org: from the cache when the epochs
+// read now match the entry's, else from the database. The epochs are read
+// first, in the same transaction, so a change committed in between can only
+// make the stored entry newer than its epochs (and reloaded next time), never
 // older.
-func (s *Service) facts(ctx context.Context, user, org uuid.UUID) (facts, error) {
+//
+// A request that may answer from caches (store.Guard on ctx) takes a cached
+// entry without reading the epochs; the guard has the request's transactions
+// check the organization's, and the caller's session check covers the
+// user's.
+func (s *Service) facts(ctx context.Context, c Caller, org uuid.UUID) (facts, error) {
+	user := c.UserID
+	key := cacheKey{user: user, org: org}
+	if g := store.GuardFrom(ctx); g != nil {
+		if f, ok := s.Cache.peek(key); ok && (c.IsAPIKey() || f.userEpoch == c.userEpoch) {
+			g.AssumeOrg(store.OrgFacts{OrgID: org, Epoch: f.orgEpoch})
+			return f, nil
+		}
+	}
 	var f facts
 	err := s.Store.InOrgTx(ctx, org, user, func(q *store.Queries) error {
 		ep, err := q.GetEpochs(ctx, store.GetEpochsParams{OrgID: org, UserID: user})
 		if err != nil {
 			return err
 		}
-		key := cacheKey{user: user, org: org}
 		if cached, ok := s.Cache.get(key, ep.OrgEpoch, ep.UserEpoch); ok {
 			f = cached
 			return nil

@@ -22,6 +22,9 @@ type Page struct {
 	trash bool
 	// ranks holds each note's search rank on a search page, nil otherwise.
 	ranks []float32
+	// Authors holds each note's author as the list read them, in the order
+	// of Notes (nil on a trash page), so showing them costs no statement.
+	Authors []store.User
 }
 
 // Cursor returns the opaque cursor of the i-th note of the page.
@@ -89,7 +92,7 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	if cur != nil {
 		params.AfterCreatedAt, params.AfterID = &cur.Time, &cur.ID
 	}
-	var rows []store.Note
+	var rows []store.ListNotesRow
 	err = s.inOrg(ctx, p, func(q *store.Queries) error {
 		rows, err = q.ListNotes(ctx, params)
 		return err
@@ -97,7 +100,14 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	if err != nil {
 		return nil, fmt.Errorf("list notes: %w", err)
 	}
-	return toPage(rows, size, false), nil
+	notes := make([]store.Note, len(rows))
+	authors := make([]store.User, len(rows))
+	for i, r := range rows {
+		notes[i], authors[i] = r.Note, r.User
+	}
+	pg := toPage(notes, size, false)
+	pg.Authors = authors[:len(pg.Notes)]
+	return pg, nil
 }
 
 // search is List with a search: best match first (ts_rank_cd), then newest,
@@ -123,12 +133,14 @@ func (s *Service) search(ctx context.Context, p policy.Principal, size int, cur 
 		return nil, fmt.Errorf("search notes: %w", err)
 	}
 	notes := make([]store.Note, len(rows))
+	authors := make([]store.User, len(rows))
 	ranks := make([]float32, len(rows))
 	for i, r := range rows {
-		notes[i], ranks[i] = r.Note, r.Rank
+		notes[i], authors[i], ranks[i] = r.Note, r.User, r.Rank
 	}
 	pg := toPage(notes, size, false)
 	pg.ranks = ranks[:len(pg.Notes)]
+	pg.Authors = authors[:len(pg.Notes)]
 	return pg, nil
 }
 

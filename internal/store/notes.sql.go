@@ -231,17 +231,18 @@ func (q *Queries) ListNoteRevisions(ctx context.Context, arg ListNoteRevisionsPa
 }
 
 const listNotes = `-- name: ListNotes :many
-SELECT id, org_id, author_id, title, body, tags, visibility, version, created_at, updated_at, deleted_at, deleted_by
+SELECT notes.id, notes.org_id, notes.author_id, notes.title, notes.body, notes.tags, notes.visibility, notes.version, notes.created_at, notes.updated_at, notes.deleted_at, notes.deleted_by, users.id, users.email, users.display_name, users.platform_role, users.status, users.deactivated_reason, users.authz_epoch, users.created_at, users.updated_at
 FROM notes
-WHERE org_id = $1
-  AND deleted_at IS NULL
-  AND (visibility = 'ORG' OR author_id = $2)
+JOIN users ON users.id = notes.author_id
+WHERE notes.org_id = $1
+  AND notes.deleted_at IS NULL
+  AND (notes.visibility = 'ORG' OR notes.author_id = $2)
   AND ($3::timestamptz IS NULL
-       OR (created_at, id) < ($3::timestamptz, $4::uuid))
-  AND ($5::text[] IS NULL OR tags @> $5::text[])
-  AND ($6::uuid IS NULL OR author_id = $6::uuid)
-  AND ($7::text IS NULL OR visibility = $7::text)
-ORDER BY created_at DESC, id DESC
+       OR (notes.created_at, notes.id) < ($3::timestamptz, $4::uuid))
+  AND ($5::text[] IS NULL OR notes.tags @> $5::text[])
+  AND ($6::uuid IS NULL OR notes.author_id = $6::uuid)
+  AND ($7::text IS NULL OR notes.visibility = $7::text)
+ORDER BY notes.created_at DESC, notes.id DESC
 LIMIT $8
 `
 
@@ -256,9 +257,16 @@ type ListNotesParams struct {
 	Lim            int32
 }
 
+type ListNotesRow struct {
+	Note Note
+	User User
+}
+
 // Newest first, keyset-paginated on (created_at, id). The visibility clause
-// repeats the policy's PRIVATE rule; a test holds the two together.
-func (q *Queries) ListNotes(ctx context.Context, arg ListNotesParams) ([]Note, error) {
+// repeats the policy's PRIVATE rule; a test holds the two together. Each
+// note's author comes along (a primary-key probe per row of the page), so a
+// page with authors is one statement.
+func (q *Queries) ListNotes(ctx context.Context, arg ListNotesParams) ([]ListNotesRow, error) {
 	rows, err := q.db.Query(ctx, listNotes,
 		arg.OrgID,
 		arg.UserID,
@@ -273,22 +281,31 @@ func (q *Queries) ListNotes(ctx context.Context, arg ListNotesParams) ([]Note, e
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Note{}
+	items := []ListNotesRow{}
 	for rows.Next() {
-		var i Note
+		var i ListNotesRow
 		if err := rows.Scan(
-			&i.ID,
-			&i.OrgID,
-			&i.AuthorID,
-			&i.Title,
-			&i.Body,
-			&i.Tags,
-			&i.Visibility,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.DeletedAt,
-			&i.DeletedBy,
+			&i.Note.ID,
+			&i.Note.OrgID,
+			&i.Note.AuthorID,
+			&i.Note.Title,
+			&i.Note.Body,
+			&i.Note.Tags,
+			&i.Note.Visibility,
+			&i.Note.Version,
+			&i.Note.CreatedAt,
+			&i.Note.UpdatedAt,
+			&i.Note.DeletedAt,
+			&i.Note.DeletedBy,
+			&i.User.ID,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PlatformRole,
+			&i.User.Status,
+			&i.User.DeactivatedReason,
+			&i.User.AuthzEpoch,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -451,23 +468,24 @@ func (q *Queries) RestoreNote(ctx context.Context, arg RestoreNoteParams) (Note,
 }
 
 const searchNotes = `-- name: SearchNotes :many
-SELECT notes.id, notes.org_id, notes.author_id, notes.title, notes.body, notes.tags, notes.visibility, notes.version, notes.created_at, notes.updated_at, notes.deleted_at, notes.deleted_by,
-       ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+SELECT notes.id, notes.org_id, notes.author_id, notes.title, notes.body, notes.tags, notes.visibility, notes.version, notes.created_at, notes.updated_at, notes.deleted_at, notes.deleted_by, users.id, users.email, users.display_name, users.platform_role, users.status, users.deactivated_reason, users.authz_epoch, users.created_at, users.updated_at,
+       ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
                   websearch_to_tsquery('english', $1::text))::real AS rank
 FROM notes
-WHERE org_id = $2
-  AND deleted_at IS NULL
-  AND (visibility = 'ORG' OR author_id = $3)
-  AND (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+JOIN users ON users.id = notes.author_id
+WHERE notes.org_id = $2
+  AND notes.deleted_at IS NULL
+  AND (notes.visibility = 'ORG' OR notes.author_id = $3)
+  AND (setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'))
       @@ websearch_to_tsquery('english', $1::text)
   AND ($4::real IS NULL
-       OR (ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
-                      websearch_to_tsquery('english', $1::text))::real, created_at, id)
+       OR (ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
+                      websearch_to_tsquery('english', $1::text))::real, notes.created_at, notes.id)
           < ($4::real, $5::timestamptz, $6::uuid))
-  AND ($7::text[] IS NULL OR tags @> $7::text[])
-  AND ($8::uuid IS NULL OR author_id = $8::uuid)
-  AND ($9::text IS NULL OR visibility = $9::text)
-ORDER BY rank DESC, created_at DESC, id DESC
+  AND ($7::text[] IS NULL OR notes.tags @> $7::text[])
+  AND ($8::uuid IS NULL OR notes.author_id = $8::uuid)
+  AND ($9::text IS NULL OR notes.visibility = $9::text)
+ORDER BY rank DESC, notes.created_at DESC, notes.id DESC
 LIMIT $10
 `
 
@@ -486,12 +504,14 @@ type SearchNotesParams struct {
 
 type SearchNotesRow struct {
 	Note Note
+	User User
 	Rank float32
 }
 
 // Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
 // paginated on (rank, created_at, id). The rank is a function of the row and
-// the query only, so a cursor's rank compares exactly on the next page.
+// the query only, so a cursor's rank compares exactly on the next page. Each
+// note's author comes along, as in ListNotes.
 func (q *Queries) SearchNotes(ctx context.Context, arg SearchNotesParams) ([]SearchNotesRow, error) {
 	rows, err := q.db.Query(ctx, searchNotes,
 		arg.Search,
@@ -525,6 +545,15 @@ func (q *Queries) SearchNotes(ctx context.Context, arg SearchNotesParams) ([]Sea
 			&i.Note.UpdatedAt,
 			&i.Note.DeletedAt,
 			&i.Note.DeletedBy,
+			&i.User.ID,
+			&i.User.Email,
+			&i.User.DisplayName,
+			&i.User.PlatformRole,
+			&i.User.Status,
+			&i.User.DeactivatedReason,
+			&i.User.AuthzEpoch,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
 			&i.Rank,
 		); err != nil {
 			return nil, err

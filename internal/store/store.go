@@ -123,37 +123,37 @@ func (s *Store) CheckRole(ctx context.Context) error {
 // PRIVATE note and no membership by user. fn receives only queries, so it
 // cannot open a nested transaction through them. Errors are mapped to qerr
 // codes (see mapError).
+//
+// The transaction opens lazily, in the round trip of fn's first statement:
+// BEGIN, app_enter (the tenant settings, and the checks of the context's
+// Guard) and that statement go to the server as one pipeline. A read of one
+// statement costs two round trips in all, the second being COMMIT; an fn that
+// runs no statement costs none. If the guard's check fails, nothing else
+// runs and InOrgTx returns ErrStale.
 func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Queries) error) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return mapError(fmt.Errorf("acquire connection: %w", err))
 	}
 	defer conn.Release()
-	// One round trip opens the transaction and sets the tenant: with no
-	// arguments pgx sends the two statements together (simple protocol).
-	// The ids are uuid.UUID's canonical text, so inlining them is safe.
-	// set_config(..., true) is transaction-local: nothing survives into the
-	// next use of this pooled connection, which keeps PgBouncer's
-	// transaction mode safe.
-	begin := "BEGIN; SELECT set_config('app.org_id', '" + idSetting(org) + "', true), " +
-		"set_config('app.user_id', '" + idSetting(user) + "', true)"
-	done := false
+	tx := &lazyTx{conn: conn, guard: GuardFrom(ctx)}
+	tx.enter, tx.version = tx.guard.enterArgs(org, user)
 	defer func() {
-		if !done {
+		if tx.begun && !tx.done {
 			rollback(conn)
 		}
 	}()
-	if _, err := conn.Exec(ctx, begin); err != nil {
-		return mapError(fmt.Errorf("begin: %w", err))
-	}
-	if err := fn(New(conn)); err != nil {
+	if err := fn(New(tx)); err != nil {
 		return mapError(err)
+	}
+	if !tx.begun {
+		return nil
 	}
 	tag, err := conn.Exec(ctx, "COMMIT")
 	if err != nil {
 		return mapError(fmt.Errorf("commit: %w", err))
 	}
-	done = true
+	tx.done = true
 	// COMMIT in a transaction an error aborted rolls back and says so,
 	// without an error: fn swallowed one. Nothing was written.
 	if tag.String() == "ROLLBACK" {
@@ -161,6 +161,140 @@ func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Que
 	}
 	return nil
 }
+
+// enterSQL opens a transaction's view of tenant data (migration 00012).
+// set_config(..., true) in it is transaction-local: nothing survives into
+// the next use of this pooled connection, which keeps PgBouncer's
+// transaction mode safe.
+const enterSQL = "SELECT app_enter($1, $2, $3, $4, $5, $6, $7, $8)"
+
+// lazyTx is the DBTX of an InOrgTx: its first statement travels with BEGIN
+// and app_enter in one pipeline; the rest run on the connection as usual.
+type lazyTx struct {
+	conn    *pgxpool.Conn
+	guard   *Guard
+	enter   []any
+	version int
+	begun   bool
+	done    bool
+}
+
+// begin sends BEGIN, app_enter and the first statement, reads the results of
+// the first two, and returns the batch positioned at the statement's result.
+func (t *lazyTx) begin(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	t.begun = true
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(enterSQL, t.enter...)
+	b.Queue(sql, args...)
+	br := t.conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "QA001" {
+			t.guard.failed()
+			return nil, ErrStale
+		}
+		return nil, fmt.Errorf("enter: %w", err)
+	}
+	t.guard.passed(t.version)
+	return br, nil
+}
+
+func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.begun {
+		return t.conn.Exec(ctx, sql, args...)
+	}
+	br, err := t.begin(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if t.begun {
+		return t.conn.Query(ctx, sql, args...)
+	}
+	br, err := t.begin(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.begun {
+		return t.conn.QueryRow(ctx, sql, args...)
+	}
+	br, err := t.begin(ctx, sql, args)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{row: br.QueryRow(), br: br}
+}
+
+// batchRows are the first statement's rows; the batch closes with them.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	err    error
+}
+
+func (r *batchRows) Next() bool {
+	if r.Rows.Next() {
+		return true
+	}
+	r.Close()
+	return false
+}
+
+func (r *batchRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.err = r.br.Close()
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+type batchRow struct {
+	row pgx.Row
+	br  pgx.BatchResults
+}
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // rollback ends the connection's transaction, with a context of its own
 // (the request's may be cancelled); a connection that cannot roll back is
@@ -182,13 +316,6 @@ func (s *Store) Global() *Queries { return New(s.pool) }
 // tables only (users, sessions, login tokens, the mail outbox).
 func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error) error {
 	return s.InOrgTx(ctx, uuid.Nil, uuid.Nil, fn)
-}
-
-func idSetting(id uuid.UUID) string {
-	if id == uuid.Nil {
-		return ""
-	}
-	return id.String()
 }
 
 // constraintMessages names, for unique constraints a client can run into,

@@ -17,41 +17,46 @@ WHERE org_id = @org_id
 
 -- name: ListNotes :many
 -- Newest first, keyset-paginated on (created_at, id). The visibility clause
--- repeats the policy's PRIVATE rule; a test holds the two together.
-SELECT *
+-- repeats the policy's PRIVATE rule; a test holds the two together. Each
+-- note's author comes along (a primary-key probe per row of the page), so a
+-- page with authors is one statement.
+SELECT sqlc.embed(notes), sqlc.embed(users)
 FROM notes
-WHERE org_id = @org_id
-  AND deleted_at IS NULL
-  AND (visibility = 'ORG' OR author_id = @user_id)
+JOIN users ON users.id = notes.author_id
+WHERE notes.org_id = @org_id
+  AND notes.deleted_at IS NULL
+  AND (notes.visibility = 'ORG' OR notes.author_id = @user_id)
   AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
-  AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
-  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
-  AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text)
-ORDER BY created_at DESC, id DESC
+       OR (notes.created_at, notes.id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (sqlc.narg(tags)::text[] IS NULL OR notes.tags @> sqlc.narg(tags)::text[])
+  AND (sqlc.narg(author_id)::uuid IS NULL OR notes.author_id = sqlc.narg(author_id)::uuid)
+  AND (sqlc.narg(visibility)::text IS NULL OR notes.visibility = sqlc.narg(visibility)::text)
+ORDER BY notes.created_at DESC, notes.id DESC
 LIMIT @lim;
 
 -- name: SearchNotes :many
 -- Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
 -- paginated on (rank, created_at, id). The rank is a function of the row and
--- the query only, so a cursor's rank compares exactly on the next page.
-SELECT sqlc.embed(notes),
-       ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
+-- the query only, so a cursor's rank compares exactly on the next page. Each
+-- note's author comes along, as in ListNotes.
+SELECT sqlc.embed(notes), sqlc.embed(users),
+       ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
                   websearch_to_tsquery('english', @search::text))::real AS rank
 FROM notes
-WHERE org_id = @org_id
-  AND deleted_at IS NULL
-  AND (visibility = 'ORG' OR author_id = @user_id)
-  AND (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
+JOIN users ON users.id = notes.author_id
+WHERE notes.org_id = @org_id
+  AND notes.deleted_at IS NULL
+  AND (notes.visibility = 'ORG' OR notes.author_id = @user_id)
+  AND (setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'))
       @@ websearch_to_tsquery('english', @search::text)
   AND (sqlc.narg(after_rank)::real IS NULL
-       OR (ts_rank_cd(setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'),
-                      websearch_to_tsquery('english', @search::text))::real, created_at, id)
+       OR (ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
+                      websearch_to_tsquery('english', @search::text))::real, notes.created_at, notes.id)
           < (sqlc.narg(after_rank)::real, sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
-  AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
-  AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
-  AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text)
-ORDER BY rank DESC, created_at DESC, id DESC
+  AND (sqlc.narg(tags)::text[] IS NULL OR notes.tags @> sqlc.narg(tags)::text[])
+  AND (sqlc.narg(author_id)::uuid IS NULL OR notes.author_id = sqlc.narg(author_id)::uuid)
+  AND (sqlc.narg(visibility)::text IS NULL OR notes.visibility = sqlc.narg(visibility)::text)
+ORDER BY rank DESC, notes.created_at DESC, notes.id DESC
 LIMIT @lim;
 
 -- name: CountNotes :one
