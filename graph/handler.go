@@ -63,6 +63,6 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		ctx = context.WithValue(ctx, loadersKey{}, newLoaders(cfg.Resolver.Accounts))
 		return next(ctx)
 	})
-	srv.AroundFields(recordDenials(cfg.Resolver.Orgs, cfg.Logger))
+	srv.AroundRootFields(recordDenials(cfg.Resolver.Orgs, cfg.Logger))
 	return speculate(srv, cfg.Resolver.Authz.Store, cfg.Logger), nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -69,7 +70,8 @@ func speculate(h http.Handler, st *store.Store, logger *slog.Logger) http.Handle
 			return r2
 		}
 		spec := &speculation{}
-		buf := &responseBuffer{header: http.Header{}}
+		buf := buffers.Get().(*responseBuffer)
+		defer buf.release()
 		first := replay()
 		h.ServeHTTP(buf, first.WithContext(context.WithValue(first.Context(), speculationKey{}, spec)))
 		if g := spec.guard; g != nil && g.Assumed() {
@@ -83,6 +85,23 @@ func speculate(h http.Handler, st *store.Store, logger *slog.Logger) http.Handle
 		}
 		buf.flush(w)
 	})
+}
+
+// buffers recycles response buffers: a page of notes is tens of kilobytes,
+// and growing a fresh buffer for each answer is garbage the collector pays
+// for.
+var buffers = sync.Pool{New: func() any { return &responseBuffer{header: http.Header{}} }}
+
+// release empties b and returns it to the pool, unless an unusually large
+// answer grew it.
+func (b *responseBuffer) release() {
+	if b.body.Cap() > 1<<20 {
+		return
+	}
+	clear(b.header)
+	b.status = 0
+	b.body.Reset()
+	buffers.Put(b)
 }
 
 // responseBuffer holds a speculative answer until its assumptions are

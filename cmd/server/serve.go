@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -89,6 +91,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *data
 	purging.Go(func() { a.notes.RunPurge(purgeCtx, cfg.TrashRetention, purgeInterval, logger) })
 	defer purging.Wait()
 	defer stopPurge()
+	if cfg.PprofAddr != "" {
+		stop, err := servePprof(cfg.PprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -101,4 +110,23 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *data
 	err = httpserver.ServeListener(ctx, ln, a.handler, logger)
 	logger.Info("quire stopped")
 	return err
+}
+
+// servePprof serves Go's profiler on addr (loopback, QUIRE_PPROF_ADDR) until
+// stop is called.
+func servePprof(addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on QUIRE_PPROF_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("profiler is serving", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { _ = srv.Close() }, nil
 }

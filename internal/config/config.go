@@ -56,6 +56,10 @@ type Config struct {
 	// QUIRE_MAX_SUBSCRIPTIONS_PER_USER, default 50, across this process).
 	MaxSubscriptionsPerConnection int
 	MaxSubscriptionsPerUser       int
+	// PprofAddr, if set, serves Go's profiler (net/http/pprof) on this
+	// loopback host:port, apart from the API (QUIRE_PPROF_ADDR; off by
+	// default). docs/performance.md profiles the server under load with it.
+	PprofAddr string
 }
 
 // Production reports whether Quire runs with QUIRE_ENV=production.
@@ -92,6 +96,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.DBMaxConns = l.count("QUIRE_DB_MAX_CONNS", "10")
 	c.MaxSubscriptionsPerConnection = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
 	c.MaxSubscriptionsPerUser = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_USER", "50")
+	c.PprofAddr = l.pprofAddr()
 	if err := errors.Join(l.errs...); err != nil {
 		return Config{}, err
 	}

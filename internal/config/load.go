@@ -52,6 +52,21 @@ func (l *loader) addr() string {
 	return v
 }
 
+// pprofAddr reads QUIRE_PPROF_ADDR: a loopback host:port, since the profiler
+// shows the process's memory and must never face a network.
+func (l *loader) pprofAddr() string {
+	v := l.value("QUIRE_PPROF_ADDR", "")
+	if v == "" {
+		return ""
+	}
+	host, _, ok := splitHostPort(v)
+	if ip := net.ParseIP(host); !ok || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		l.fail("QUIRE_PPROF_ADDR", "%q is not a loopback host:port (127.0.0.1:6060, say)", v)
+		return ""
+	}
+	return v
+}
+
 // splitHostPort is net.SplitHostPort that also requires a numeric port (0 included: any free port).
 func splitHostPort(v string) (host, port string, ok bool) {
 	host, port, err := net.SplitHostPort(v)
