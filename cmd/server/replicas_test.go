@@ -62,7 +62,7 @@ func newReplicas(t *testing.T, vars map[string]string) (a, b *env, pgb *pgtest.B
 	return newReplica(t, db, pgb, vars), newReplica(t, db, pgb, vars), pgb
 }
 
-func newReplica(t *testing.T, db *pgtest.DB, pgb *pgtest.Bouncer, vars map[string]string) *env {
+func newReplica(t testing.TB, db *pgtest.DB, pgb *pgtest.Bouncer, vars map[string]string) *env {
 	t.Helper()
 	cfg, err := config.Load(replicaVars(db, pgb, vars))
 	if err != nil {
