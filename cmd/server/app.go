@@ -74,7 +74,13 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	}
 	az := &authz.Service{Store: st, Now: d.Now, Cache: authz.NewCache(100_000)}
 	notes := &note.Service{Store: st, Now: d.Now}
-	hub := live.New(appURL, live.Limits{
+	// LISTEN needs a session connection: the app's URL may go through a
+	// transaction pooler, QUIRE_LISTEN_DATABASE_URL must not.
+	listenURL := cfg.ListenURL
+	if listenURL == "" { // the embedded database: the app's own URL
+		listenURL = appURL
+	}
+	hub := live.New(listenURL, live.Limits{
 		PerConnection: cfg.MaxSubscriptionsPerConnection, PerUser: cfg.MaxSubscriptionsPerUser,
 	}, logger)
 	if err := hub.Start(ctx); err != nil {

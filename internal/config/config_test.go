@@ -95,12 +95,13 @@ func TestLoad(t *testing.T) {
 				"QUIRE_RATE_LIMIT": "2.5", "QUIRE_RATE_BURST": "5", "QUIRE_REFRESH_TTL": "24h",
 				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3", "QUIRE_TRASH_RETENTION": "48h",
 				"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2", "QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "7",
-				"QUIRE_DB_MAX_CONNS": "16",
+				"QUIRE_DB_MAX_CONNS": "16", "QUIRE_LISTEN_DATABASE_URL": "postgres://app:pw@db-primary/quire",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
 					Addr: "0.0.0.0:9000", DatabaseURL: "postgres://app:pw@db/quire",
-					MigrateURL: "postgresql://owner:pw@db/quire", DataDir: "/var/lib/quire",
+					MigrateURL: "postgresql://owner:pw@db/quire", ListenURL: "postgres://app:pw@db-primary/quire",
+					DataDir:   "/var/lib/quire",
 					PublicURL: "https://notes.example.com/quire", JWTSecret: []byte(strongSecret),
 					SMTPURL: "smtps://mailer:pw@smtp.example.com:465", MailFrom: "Notes <notes@example.com>",
 					MailDir: "/tmp/mail", CORSOrigins: []string{"https://app.example.com", "http://localhost:5173"},
@@ -151,6 +152,7 @@ func TestLoad(t *testing.T) {
 				c.Env, c.JWTSecret = config.Production, []byte(hexWithoutF())
 				c.DatabaseURL = "postgres://quire_app:app-pw@db.internal:5432/quire"
 				c.MigrateURL = "postgres://quire_owner:owner-pw@db.internal:5432/quire"
+				c.ListenURL = c.DatabaseURL // the default
 			},
 		},
 	}
@@ -195,6 +197,9 @@ func TestLoadErrors(t *testing.T) {
 		{"migrate URL not postgres", map[string]string{"DATABASE_URL": "postgres://h/db", "DATABASE_MIGRATE_URL": "host=h dbname=db"}, []string{"DATABASE_MIGRATE_URL"}},
 		{"migrate URL missing", map[string]string{"DATABASE_URL": "postgres://h/db"}, []string{"DATABASE_MIGRATE_URL"}},
 		{"migrate URL alone", map[string]string{"DATABASE_MIGRATE_URL": "postgres://h/db"}, []string{"DATABASE_MIGRATE_URL"}},
+		{"listen URL not postgres", map[string]string{"DATABASE_URL": "postgres://h/db", "DATABASE_MIGRATE_URL": "postgres://h/db",
+			"QUIRE_LISTEN_DATABASE_URL": "host=h dbname=db"}, []string{"QUIRE_LISTEN_DATABASE_URL"}},
+		{"listen URL alone", map[string]string{"QUIRE_LISTEN_DATABASE_URL": "postgres://h/db"}, []string{"QUIRE_LISTEN_DATABASE_URL"}},
 		{"public URL relative", map[string]string{"QUIRE_PUBLIC_URL": "notes.example.com"}, []string{"QUIRE_PUBLIC_URL"}},
 		{"public URL ftp", map[string]string{"QUIRE_PUBLIC_URL": "ftp://notes.example.com"}, []string{"QUIRE_PUBLIC_URL"}},
 		{"public URL trailing slash", map[string]string{"QUIRE_PUBLIC_URL": "https://notes.example.com/"}, []string{"QUIRE_PUBLIC_URL"}},
@@ -303,17 +308,18 @@ func TestEmbedded(t *testing.T) {
 }
 
 // secrets are the distinctive parts of every secret the tests below configure.
-var secrets = []string{"pwAPP", "pwOWNER", "pwQUERY", "pwSMTP", "S3cretJWT"}
+var secrets = []string{"pwAPP", "pwOWNER", "pwQUERY", "pwSMTP", "S3cretJWT", "pwLISTEN"}
 
 func TestSecretsNotInErrors(t *testing.T) {
 	_, err := config.Load(env(map[string]string{
-		"QUIRE_ENV":            "production",
-		"DATABASE_URL":         "mysql://app:pwAPP@db/quire",
-		"DATABASE_MIGRATE_URL": "postgres//owner:pwOWNER@db/quire",
-		"QUIRE_SMTP_URL":       "smtp://mailer:pwSMTP@smtp.example.com",
-		"QUIRE_JWT_SECRET":     "S3cretJWT",
+		"QUIRE_ENV":                 "production",
+		"DATABASE_URL":              "mysql://app:pwAPP@db/quire",
+		"DATABASE_MIGRATE_URL":      "postgres//owner:pwOWNER@db/quire",
+		"QUIRE_LISTEN_DATABASE_URL": "postgres//app:pwLISTEN@db/quire",
+		"QUIRE_SMTP_URL":            "smtp://mailer:pwSMTP@smtp.example.com",
+		"QUIRE_JWT_SECRET":          "S3cretJWT",
 	}))
-	if diff := cmp.Diff([]string{"DATABASE_URL", "DATABASE_MIGRATE_URL", "QUIRE_JWT_SECRET", "QUIRE_SMTP_URL"}, errorVars(err)); diff != "" {
+	if diff := cmp.Diff([]string{"DATABASE_URL", "DATABASE_MIGRATE_URL", "QUIRE_LISTEN_DATABASE_URL", "QUIRE_JWT_SECRET", "QUIRE_SMTP_URL"}, errorVars(err)); diff != "" {
 		t.Fatalf("variables named by %q (-want +got):\n%s", err, diff)
 	}
 	for _, s := range secrets {
@@ -329,10 +335,11 @@ func TestSecretsNotInErrors(t *testing.T) {
 
 func TestLogValueRedactsSecrets(t *testing.T) {
 	c, err := config.Load(env(production(map[string]string{
-		"DATABASE_URL":         "postgres://app:pwAPP@db/quire?sslmode=require&password=pwQUERY",
-		"DATABASE_MIGRATE_URL": "postgres://owner:pwOWNER@db/quire",
-		"QUIRE_SMTP_URL":       "smtp://mailer:pwSMTP@smtp.example.com:587",
-		"QUIRE_JWT_SECRET":     "S3cretJWT" + strongSecret,
+		"DATABASE_URL":              "postgres://app:pwAPP@db/quire?sslmode=require&password=pwQUERY",
+		"DATABASE_MIGRATE_URL":      "postgres://owner:pwOWNER@db/quire",
+		"QUIRE_LISTEN_DATABASE_URL": "postgres://app:pwLISTEN@db-primary/quire",
+		"QUIRE_SMTP_URL":            "smtp://mailer:pwSMTP@smtp.example.com:587",
+		"QUIRE_JWT_SECRET":          "S3cretJWT" + strongSecret,
 	})))
 	if err != nil {
 		t.Fatal(err)
@@ -348,6 +355,7 @@ func TestLogValueRedactsSecrets(t *testing.T) {
 	for _, want := range []string{
 		`"database_url":"postgres://app:xxxxx@db/quire?password=%5Bredacted%5D&sslmode=require"`,
 		`"migrate_url":"postgres://owner:xxxxx@db/quire"`,
+		`"listen_url":"postgres://app:xxxxx@db-primary/quire"`,
 		`"smtp_url":"smtp://mailer:xxxxx@smtp.example.com:587"`,
 		`"jwt_secret":"[redacted]"`,
 		`"public_url":"https://notes.example.com"`,

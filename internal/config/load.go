@@ -100,6 +100,22 @@ func (l *loader) databaseURLs(env Env) (app, owner string) {
 	return app, owner
 }
 
+// listenURL defaults to the app's URL, which is right unless that URL goes through a transaction
+// pooler. Its value holds a password, so no message quotes it.
+func (l *loader) listenURL(app string) string {
+	const name = "QUIRE_LISTEN_DATABASE_URL"
+	v := l.value(name, "")
+	switch {
+	case v == "":
+		return app
+	case app == "":
+		l.fail(name, "set without DATABASE_URL (the embedded database needs neither)")
+	case !isPostgresURL(v):
+		l.fail(name, "not a postgres:// or postgresql:// URL")
+	}
+	return v
+}
+
 func isPostgresURL(v string) bool {
 	u, err := url.Parse(v)
 	return err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql")

@@ -21,6 +21,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("public_url", c.PublicURL),
 		slog.String("database_url", redactURL(c.DatabaseURL)),
 		slog.String("migrate_url", redactURL(c.MigrateURL)),
+		slog.String("listen_url", redactURL(c.ListenURL)),
 		slog.String("data_dir", c.DataDir),
 		slog.String("jwt_secret", secret),
 		slog.String("smtp_url", redactURL(c.SMTPURL)),
