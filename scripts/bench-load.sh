@@ -79,10 +79,16 @@ bin/quire admin seed --orgs "$ORGS" --notes-per-org "$NOTES" --members-per-org "
 SEED_LINE=$(grep '^seeded ' "$DATA/seed.log")
 log "$SEED_LINE"
 
+log "count Quire's statements and round trips per warm request (its /metrics counters)"
+EXTRA_URL="http://$QUIRE_ADDR/graphql" EXTRA_TOKENS="$DATA/tokens.txt" EXTRA_BODY="$DATA/body.json" STMT_REQS=200 \
+  bash scripts/bench-stmts.sh >"$DATA/stmts.out"
+QUIRE_TRIPS=$(awk -F': ' '/^round trips\/req/ { print $2 }' "$DATA/stmts.out")
+log "quire: $(tail -n 1 "$DATA/stmts.out") statements/req, $QUIRE_TRIPS round trips/req"
+
 log "run the peer harness (see $PEERS/README.md)"
 JSON=$DATA/peers.json
 EXTRA_NAME=quire EXTRA_URL="http://$QUIRE_ADDR/graphql" EXTRA_TOKENS="$DATA/tokens.txt" EXTRA_BODY="$DATA/body.json" \
-  bash "$PEERS/run.sh" --json "$JSON"
+  EXTRA_STMTS_CMD="cat '$DATA/stmts.out'" bash "$PEERS/run.sh" --json "$JSON"
 mkdir -p bin
 cp "$JSON" bin/bench-load.json
 
@@ -106,9 +112,9 @@ fi
   echo
   echo "## Summary (median over $rounds round(s))"
   echo
-  echo "| server | conns | req/s | p50 ms | p99 ms | req/s ÷ bare batched | req/s ÷ PostGraphile v5 |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
-  jq -r '.summary[] | "| \(if .role == "extra" then "**\(.server)**" else .server end) | \(.conns) | \(.rps | round) | \(.p50_ms) | \(.p99_ms) | \(if .rps_vs_bare_batch == null then "–" else "\(.rps_vs_bare_batch * 100 | round / 100)×" end) | \(if .rps_vs_postgraphile == null then "–" else "\(.rps_vs_postgraphile * 100 | round / 100)×" end) |"' "$JSON"
+  echo "| server | conns | req/s | p50 ms | p99 ms | req/s ÷ bare batched | req/s ÷ PostGraphile v5 | statements/req | PG round trips/req |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  jq -r --arg trips "$QUIRE_TRIPS" '.summary[] | "| \(if .role == "extra" then "**\(.server)**" else .server end) | \(.conns) | \(.rps | round) | \(.p50_ms) | \(.p99_ms) | \(if .rps_vs_bare_batch == null then "–" else "\(.rps_vs_bare_batch * 100 | round / 100)×" end) | \(if .rps_vs_postgraphile == null then "–" else "\(.rps_vs_postgraphile * 100 | round / 100)×" end) | \(.statements_per_req // "n/a") | \(if .role == "extra" then $trips else (.pg_round_trips_per_req // "n/a") end) |"' "$JSON"
   echo
   jq -r '[.summary[] | select(.role == "extra")] | map("- Quire at c=\(.conns): \(.rps_vs_bare_batch * 100 | round)% of bare batched, \(.rps_vs_postgraphile * 100 | round / 100)× PostGraphile v5; \(.non2xx) non-2xx, \(.socket_errors) socket errors.") | .[]' "$JSON"
   echo

@@ -102,12 +102,21 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		st.Close()
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "quire_db_statements_total", Help: "SQL statements the app's pool sent PostgreSQL.",
+		}, func() float64 { return float64(st.Stats().Statements()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "quire_db_round_trips_total", Help: "Round trips the app's pool made to PostgreSQL (a pipeline is one).",
+		}, func() float64 { return float64(st.Stats().RoundTrips()) }),
+	)
 	hc := httpserver.Config{
 		Logger: logger, GraphQL: gql, Ready: st.Ping,
 		Authenticate: authenticate,
 		KeyRateLimit: cfg.KeyRateLimit, KeyRateBurst: cfg.KeyRateBurst,
 		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
-		Registry: prometheus.NewRegistry(), Pages: web.Handler(),
+		Registry: reg, Pages: web.Handler(),
 	}
 	if !cfg.Production() {
 		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
 	"github.com/quirehq/quire/internal/qerr"
 )
@@ -27,7 +28,8 @@ var ErrNoRows = pgx.ErrNoRows
 
 // Store runs transactions on a pool connected as the app role.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	stats *Stats
 }
 
 // Option adjusts the pool Open builds.
@@ -49,9 +51,18 @@ func Open(ctx context.Context, url string, maxConns int32, opts ...Option) (*Sto
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
+	// pgx reads and writes google/uuid through its text form (database/sql's
+	// Scanner and Valuer) unless told the type is 16 bytes: a page of notes
+	// has some 80 of them.
+	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
+		pgxuuid.Register(c.TypeMap())
+		return nil
+	}
 	for _, o := range opts {
 		o(cfg)
 	}
+	stats := &Stats{}
+	cfg.ConnConfig.Tracer = countingTracer{stats: stats, next: cfg.ConnConfig.Tracer}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -60,7 +71,7 @@ func Open(ctx context.Context, url string, maxConns int32, opts ...Option) (*Sto
 		pool.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, stats: stats}, nil
 }
 
 // Close closes the pool.
