@@ -75,7 +75,7 @@ func checkTags(t *testing.T, in []string) {
 			want = append(want, norm)
 		}
 	}
-	ok = ok && len(want) <= MaxTags
+	ok = ok && len(want) <= MaxTags // counted once duplicates collapse
 	if (err == nil) != ok {
 		t.Fatalf("validTags(%q) = %v, want accepted=%v", in, err, ok)
 	}
