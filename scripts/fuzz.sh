@@ -44,6 +44,6 @@ for target in "$@"; do
     continue
   fi
   grep 'execs:' "$out" | tail -n 1 | sed -E \
-    "s|^fuzz: elapsed: ([0-9]+s), execs: ([0-9]+) .*new interesting: ([0-9]+).*|fuzz $name ($pkg): ok, \\2 executions in \\1, \\3 new interesting inputs|"
+    "s|^fuzz: elapsed: ([0-9hms.]+), execs: ([0-9]+) .*new interesting: ([0-9]+).*|fuzz $name ($pkg): ok, \\2 executions in \\1, \\3 new interesting inputs|"
 done
 exit $status
