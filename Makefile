@@ -37,10 +37,22 @@ vet:
 test-go:
 	$(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -race -count=1 $(PKG)
 
-# A short fuzz of what parses untrusted credentials, on top of the seed
-# corpus every plain test run already checks.
+# Fuzz everything that reads untrusted input, each target for FUZZTIME (CI:
+# the default 10s; `make fuzz FUZZTIME=5m` for a longer hunt), on top of the
+# seed corpora every plain test run already checks. One cluster serves the
+# packages whose TestMain wants PostgreSQL.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./internal/page:FuzzDecode \
+	./internal/apikey:FuzzParse \
+	./internal/authn:FuzzAuthenticate \
+	./internal/httpserver:FuzzPrecheck \
+	./internal/note:FuzzInput \
+	./internal/account:FuzzInput \
+	./internal/org:FuzzInput
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./internal/apikey/
+	FUZZTIME=$(FUZZTIME) GO=$(GO) $(GO) run ./internal/pgtest/pgtestrun -- scripts/fuzz.sh $(FUZZ_TARGETS)
 
 test: check-generated vet test-go fuzz
 

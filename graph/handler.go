@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/quirehq/quire/graph/limits"
 	"github.com/quirehq/quire/internal/authn"
@@ -52,6 +54,22 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 		srv.Use(extension.Introspection{})
 	} else {
 		srv.Use(noIntrospection{})
+		// "Did you mean …?" names fields, arguments, types and enum
+		// values: the schema introspection would show. SetDisableSuggestion
+		// covers two validation rules; the rules function swaps the rest.
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(func() *rules.Rules {
+			r := rules.NewDefaultRules()
+			for _, swap := range [][2]core.Rule{
+				{rules.KnownArgumentNamesRule, rules.KnownArgumentNamesRuleWithoutSuggestions},
+				{rules.KnownTypeNamesRule, rules.KnownTypeNamesRuleWithoutSuggestions},
+				{rules.ValuesOfCorrectTypeRule, rules.ValuesOfCorrectTypeRuleWithoutSuggestions},
+			} {
+				r.RemoveRule(swap[0].Name)
+				r.AddRule(swap[1].Name, swap[1].RuleFunc)
+			}
+			return r
+		})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(limits.Extension{Limits: cfg.Limits})

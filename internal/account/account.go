@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -100,15 +102,27 @@ func fromStore(u store.User) *User {
 }
 
 // NormalizeEmail validates an address and returns its canonical lowercase
-// form; BAD_USER_INPUT otherwise.
+// form; BAD_USER_INPUT otherwise. Besides what net/mail refuses, it refuses
+// invalid UTF-8 (which lowering would quietly turn into U+FFFD) and control
+// and format characters: bidi overrides and zero-width characters would let
+// two accounts' addresses look the same.
 func NormalizeEmail(email string) (string, error) {
+	bad := qerr.Invalid("email", "not a valid email address")
+	if !utf8.ValidString(email) {
+		return "", bad
+	}
 	e := strings.ToLower(strings.TrimSpace(email))
+	if strings.IndexFunc(e, invisible) >= 0 {
+		return "", bad
+	}
 	addr, err := mail.ParseAddress(e)
 	if err != nil || addr.Address != e || len(e) > 254 || addr.Name != "" {
-		return "", qerr.Invalid("email", "not a valid email address")
+		return "", bad
 	}
 	return e, nil
 }
+
+func invisible(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
 // newSecret returns 256 random bits in URL-safe base64, and their SHA-256,
 // the only form in which a secret is stored.

@@ -277,8 +277,8 @@ func roleOf(u store.User) policy.PlatformRole {
 	return r
 }
 
-// trimmed trims an optional text input: empty becomes nil, longer than max
-// characters is BAD_USER_INPUT naming field.
+// trimmed trims an optional text input: empty becomes nil; longer than max
+// characters, NUL or invalid UTF-8 is BAD_USER_INPUT naming field.
 func trimmed(field string, v *string, max int) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -289,6 +289,11 @@ func trimmed(field string, v *string, max int) (*string, error) {
 	}
 	if utf8.RuneCountInString(t) > max {
 		return nil, qerr.Invalid(field, "%s must be at most %d characters", field, max)
+	}
+	// PostgreSQL's text holds neither NUL nor invalid UTF-8; its refusal
+	// would reach the client as INTERNAL.
+	if !utf8.ValidString(t) || strings.ContainsRune(t, 0) {
+		return nil, qerr.Invalid(field, "%s must be UTF-8 text without NUL characters", field)
 	}
 	return &t, nil
 }

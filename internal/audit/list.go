@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -19,10 +21,15 @@ const (
 
 // Validate refuses a filter no event could match for a reason the client
 // should hear about: a decision other than ALLOWED or DENIED is
-// BAD_USER_INPUT naming filter.decision.
+// BAD_USER_INPUT naming filter.decision, and an action PostgreSQL's text
+// cannot hold (NUL, invalid UTF-8: its refusal would be INTERNAL) is
+// BAD_USER_INPUT naming filter.action.
 func (f Filter) Validate() error {
 	if f.Decision != nil && *f.Decision != Allowed && *f.Decision != Denied {
 		return qerr.Invalid("filter.decision", "decision must be %s or %s", Allowed, Denied)
+	}
+	if f.Action != nil && (!utf8.ValidString(*f.Action) || strings.ContainsRune(*f.Action, 0)) {
+		return qerr.Invalid("filter.action", "action must be UTF-8 text without NUL characters")
 	}
 	return nil
 }

@@ -52,6 +52,9 @@ func NewTokens(secret []byte, now func() time.Time) *Tokens {
 			jwt.WithIssuedAt(),
 			jwt.WithTimeFunc(now),
 			jwt.WithLeeway(30*time.Second),
+			// Trailing bits of the signature's last character must be
+			// zero, so one token has one spelling.
+			jwt.WithStrictDecoding(),
 		),
 	}
 }
@@ -80,6 +83,9 @@ func (t *Tokens) Issue(user, session uuid.UUID) (string, time.Time, error) {
 // Verify checks an access token and returns the identity it carries. Errors
 // are UNAUTHENTICATED and never contain the token.
 func (t *Tokens) Verify(token string) (Identity, error) {
+	if !compact(token) {
+		return Identity{}, qerr.New(qerr.Unauthenticated, "invalid access token")
+	}
 	var c claims
 	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
@@ -94,6 +100,20 @@ func (t *Tokens) Verify(token string) (Identity, error) {
 		return Identity{}, qerr.New(qerr.Unauthenticated, "invalid access token")
 	}
 	return Identity{Kind: KindUser, UserID: user, SessionID: session}, nil
+}
+
+// compact reports whether s uses only the characters of a compact JWT,
+// base64url and the dots between its parts. Go's base64 decoding skips CR
+// and LF even in strict mode, so without this a token with line breaks in
+// its signature would pass as the token without them.
+func compact(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Authenticator turns an Authorization header into an Identity.

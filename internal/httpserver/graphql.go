@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -24,8 +25,8 @@ const graphQLMethods = "GET, POST, OPTIONS"
 
 // precheck refuses, before GraphQL runs, requests it could only fail on: a
 // method other than GET or POST, a POST that is not a JSON object of at most
-// 1 MB, and an X-Organization-Id that is not a UUID. A POST's body is read
-// here once and handed on as bytes. Websocket upgrades pass untouched: their
+// 1 MB in UTF-8, and an X-Organization-Id that is not a UUID. A POST's body
+// is read here once and handed on as bytes. Websocket upgrades pass untouched: their
 // organization and credentials come in connection_init.
 func precheck(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +95,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 func checkJSONObject(b []byte) string {
 	if !json.Valid(b) {
 		return "request body is not valid JSON"
+	}
+	// JSON text is UTF-8 (RFC 8259 §8.1). encoding/json would replace
+	// invalid bytes with U+FFFD, so a note would be stored as something
+	// other than what was sent, with no error.
+	if !utf8.Valid(b) {
+		return "request body is not valid UTF-8"
 	}
 	switch bytes.TrimLeft(b, " \t\r\n")[0] {
 	case '{':

@@ -45,6 +45,9 @@ func (f Filter) normalise() (Filter, error) {
 	if f.Search != nil && (strings.TrimSpace(*f.Search) == "" || len(*f.Search) > 200) {
 		return f, qerr.Invalid("filter.search", "search must be 1 to 200 characters")
 	}
+	if f.Search != nil && !storable(*f.Search) {
+		return f, qerr.Invalid("filter.search", "search must be UTF-8 text without NUL characters")
+	}
 	if len(f.Tags) == 0 {
 		f.Tags = nil
 		return f, nil

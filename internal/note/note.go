@@ -109,8 +109,18 @@ type Filter struct {
 	Visibility *Visibility
 }
 
+// storable reports whether PostgreSQL's text can hold s: it refuses NUL
+// and invalid UTF-8 with an error that would reach the client as INTERNAL,
+// so they are refused here as BAD_USER_INPUT.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 func validTitle(t string) (string, error) {
 	t = strings.TrimSpace(t)
+	if !storable(t) {
+		return "", qerr.Invalid("title", "title must be UTF-8 text without NUL characters")
+	}
 	if t == "" || utf8.RuneCountInString(t) > MaxTitle {
 		return "", qerr.Invalid("title", "title must be 1 to %d characters", MaxTitle)
 	}
@@ -120,6 +130,9 @@ func validTitle(t string) (string, error) {
 func validBody(b string) error {
 	if len(b) > MaxBody {
 		return qerr.Invalid("body", "body must be at most %d bytes", MaxBody)
+	}
+	if !storable(b) {
+		return qerr.Invalid("body", "body must be UTF-8 text without NUL characters")
 	}
 	return nil
 }
@@ -131,6 +144,11 @@ func validTags(tags []string) ([]string, error) {
 	out := make([]string, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
+		// Checked before lowering: ToLower would quietly turn invalid
+		// UTF-8 into U+FFFD.
+		if !storable(t) {
+			return nil, qerr.Invalid("tags", "tags must be UTF-8 text without NUL characters")
+		}
 		t = strings.ToLower(strings.TrimSpace(t))
 		if t == "" || utf8.RuneCountInString(t) > MaxTagSize {
 			return nil, qerr.Invalid("tags", "each tag must be 1 to %d characters", MaxTagSize)

@@ -62,6 +62,11 @@ var slugPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$`)
 
 func validName(name string) (string, error) {
 	n := strings.TrimSpace(name)
+	// PostgreSQL's text holds neither NUL nor invalid UTF-8; its refusal
+	// would reach the client as INTERNAL.
+	if !utf8.ValidString(n) || strings.ContainsRune(n, 0) {
+		return "", qerr.Invalid("name", "name must be UTF-8 text without NUL characters")
+	}
 	if n == "" || utf8.RuneCountInString(n) > 100 {
 		return "", qerr.Invalid("name", "name must be 1 to 100 characters")
 	}

@@ -4,6 +4,7 @@ package page
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -51,7 +52,17 @@ func (c Cursor) Encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-// Decode reads an after argument; nil or "" is the start.
+// The times a cursor may carry. Encode only ever sees rows' times, and
+// PostgreSQL refuses a timestamptz before 4713 BC or after 294276 AD (an
+// INTERNAL error, not the client's BAD_USER_INPUT), so a forged cursor with
+// a time outside these years is refused here.
+var (
+	minTime = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(9999, time.December, 31, 23, 59, 59, 999999000, time.UTC)
+)
+
+// Decode reads an after argument; nil or "" is the start. Anything Encode
+// could not have written is BAD_USER_INPUT.
 func Decode(after *string) (*Cursor, error) {
 	if after == nil || *after == "" {
 		return nil, nil
@@ -75,9 +86,13 @@ func Decode(after *string) (*Cursor, error) {
 		return nil, bad
 	}
 	c := &Cursor{Time: time.UnixMicro(micros).UTC(), ID: u}
+	if c.Time.Before(minTime) || c.Time.After(maxTime) {
+		return nil, bad
+	}
 	if ranked {
+		// A rank is ts_rank_cd's, always finite: NaN and ±Inf are forged.
 		r, err := strconv.ParseFloat(rank, 32)
-		if err != nil {
+		if err != nil || math.IsNaN(r) || math.IsInf(r, 0) {
 			return nil, bad
 		}
 		r32 := float32(r)
