@@ -340,5 +340,5 @@ func (tr *traffic) roleLifecycle(ctx context.Context, t *tenant) {
 	tr.c.post(ctx, "deleteRole", owner, `mutation($id: ID!) { deleteRole(id: $id) }`, map[string]any{"id": role.ID})
 }
 
-// elapsed formats d in seconds for the report.
+// seconds is d in seconds, to the millisecond, for the report.
 func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
