@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/quirehq/quire/internal/authn"
+	"github.com/quirehq/quire/internal/httpserver"
 	"github.com/quirehq/quire/internal/live"
 	"github.com/quirehq/quire/internal/qerr"
 )
@@ -18,22 +20,58 @@ import (
 // credential (API.md), as graphql-transport-ws uses it.
 const closeForbidden = 4403
 
+// closeGoingAway is the close code of a server going down (RFC 6455,
+// 7.4.1): clients such as graphql-ws reconnect after it.
+const closeGoingAway = 1001
+
 // websocket is the graphql-transport-ws transport: credentials come in the
 // connection_init payload, checked by the same authenticator as HTTP.
 // Browsers may connect from the server's own origin and from
 // QUIRE_CORS_ORIGINS.
 func websocket(cfg HandlerConfig) transport.Websocket {
 	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{
+		Implementation: closeOnShutdown{transport.CoderWebsocketImplementation{
 			// An entry with "://" is matched against scheme://host, so
 			// origins go in as QUIRE_CORS_ORIGINS spells them; "*" admits any.
 			AcceptOptions: coderws.AcceptOptions{OriginPatterns: cfg.CORSOrigins},
-		},
+		}},
 		InitFunc:              initFunc(cfg),
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 25 * time.Second,
 		PingPongInterval:      25 * time.Second,
 	}
+}
+
+// closeOnShutdown closes each websocket with 1001 Going Away once the
+// server starts shutting down (httpserver.ShuttingDown), so that clients
+// learn to reconnect elsewhere instead of seeing the connection drop; the
+// transport then ends the connection's operations, and the shutdown waits
+// for the handlers to return.
+type closeOnShutdown struct {
+	transport.WebsocketImplementation
+}
+
+func (c closeOnShutdown) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	conn, err := c.WebsocketImplementation.Accept(w, r, o)
+	if err != nil {
+		return nil, err
+	}
+	if down := httpserver.ShuttingDown(r.Context()); down != nil {
+		// The request's context ends when the handler returns, so this
+		// goroutine does not outlive the connection.
+		go func() {
+			select {
+			case <-down:
+				// The first close wins; the transport's own later one is
+				// then a no-op.
+				_ = conn.WriteClose(closeGoingAway, "server shutting down")
+			case <-r.Context().Done():
+			}
+		}()
+	}
+	// The connection itself is returned, not wrapped: the transport looks
+	// for its read limit and read deadline methods.
+	return conn, nil
 }
 
 // initFunc authenticates connection_init. Its payload keys are matched

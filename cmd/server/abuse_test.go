@@ -435,13 +435,9 @@ func TestAbuseForgedCursors(t *testing.T) {
 // TestAbuseSlowClients: clients that trickle their request hold a
 // connection each, on the real serve path (httpserver.ServeListener on a
 // socket). The server keeps answering another client while they trickle,
-// and cuts a client still sending headers at ReadHeaderTimeout (10 s).
-//
-// A slow body is not cut yet: ServeListener sets no ReadTimeout (it would
-// cut websockets short), so a client that trickles a body keeps its
-// connection and a handler goroutine for as long as it trickles. The test
-// holds such clients open to show they do not stop other clients, and
-// closes them itself; the cut waits for a configurable read timeout.
+// and cuts a client still sending headers at the header timeout, and one
+// still sending its body at the read timeout (QUIRE_HTTP_READ_TIMEOUT; 2 s
+// and 3 s here, to keep the test short).
 func TestAbuseSlowClients(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, production)
@@ -451,16 +447,17 @@ func TestAbuseSlowClients(t *testing.T) {
 
 	const slowHeaders, slowBodies = 20, 5
 	var stops []func()
-	cut := make(chan error, slowHeaders)
+	cut := make(chan error, slowHeaders+slowBodies)
 	for range slowHeaders {
 		conn, stop := trickle(t, addr, "POST /graphql HTTP/1.1\r\nHost: quire.test\r\nX-Slow: ")
 		stops = append(stops, stop)
 		go func() { cut <- waitClosed(conn, 30*time.Second) }()
 	}
 	for range slowBodies {
-		_, stop := trickle(t, addr, "POST /graphql HTTP/1.1\r\nHost: quire.test\r\n"+
+		conn, stop := trickle(t, addr, "POST /graphql HTTP/1.1\r\nHost: quire.test\r\n"+
 			"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"query\":\"")
 		stops = append(stops, stop)
+		go func() { cut <- waitClosed(conn, 30*time.Second) }()
 	}
 	defer func() {
 		for _, stop := range stops {
@@ -471,9 +468,9 @@ func TestAbuseSlowClients(t *testing.T) {
 	// Every slow client has sent its first bytes: the server holds 25
 	// connections in the middle of a request.
 	meOverSocket(t, addr, u)
-	for range slowHeaders {
+	for range slowHeaders + slowBodies {
 		if err := <-cut; err != nil {
-			t.Errorf("a client trickling headers: %v", err)
+			t.Errorf("a client trickling its request: %v", err)
 		}
 	}
 	meOverSocket(t, addr, u)
@@ -490,7 +487,10 @@ func serveOnSocket(t *testing.T, h http.Handler) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- httpserver.ServeListener(ctx, ln, h, nil) }()
+	go func() {
+		done <- httpserver.ServeListener(ctx, ln, h, nil,
+			httpserver.Timeouts{ReadHeader: 2 * time.Second, Read: 3 * time.Second})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

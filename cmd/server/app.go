@@ -54,11 +54,11 @@ type deps struct {
 // newApp opens the app role's pool, refuses a role that row-level security
 // would not hold, and builds the HTTP handler.
 func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL string, secret []byte, d deps) (*app, error) {
-	var opts []store.Option
-	if d.Tracer != nil {
-		opts = append(opts, store.WithTracer(d.Tracer))
-	}
-	st, err := store.Open(ctx, appURL, int32(cfg.DBMaxConns), opts...)
+	reg := prometheus.NewRegistry()
+	pool := newPoolMetrics(d.Tracer)
+	reg.MustRegister(pool)
+	st, err := store.Open(ctx, appURL, int32(cfg.DBMaxConns), store.WithTracer(pool),
+		store.WithSessionTimeouts(cfg.DBStatementTimeout, cfg.DBIdleInTxTimeout))
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,6 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		st.Close()
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "quire_db_statements_total", Help: "SQL statements the app's pool sent PostgreSQL.",
@@ -116,7 +115,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		Authenticate: authenticate,
 		KeyRateLimit: cfg.KeyRateLimit, KeyRateBurst: cfg.KeyRateBurst,
 		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
-		Registry: reg, Pages: web.Handler(),
+		Registry: reg, Pages: web.Handler(), RequestTimeout: cfg.RequestTimeout,
 	}
 	if !cfg.Production() {
 		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))

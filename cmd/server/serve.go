@@ -67,6 +67,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, cfg, logger, db)
 }
 
+// timeouts are the HTTP server's deadlines from the configuration.
+func timeouts(cfg config.Config) httpserver.Timeouts {
+	return httpserver.Timeouts{
+		Read: cfg.HTTPReadTimeout, Write: cfg.HTTPWriteTimeout,
+		Idle: cfg.HTTPIdleTimeout, Shutdown: cfg.ShutdownTimeout,
+	}
+}
+
 // purgeInterval is how often serve purges trashed notes past retention.
 const purgeInterval = 10 * time.Minute
 
@@ -107,7 +115,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, db *data
 	if !cfg.Production() {
 		logger.Info("open the playground", "url", url+"/")
 	}
-	err = httpserver.ServeListener(ctx, ln, a.handler, logger)
+	err = httpserver.ServeListener(ctx, ln, a.handler, logger, timeouts(cfg))
 	logger.Info("quire stopped")
 	return err
 }

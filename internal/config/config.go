@@ -66,6 +66,27 @@ type Config struct {
 	// loopback host:port, apart from the API (QUIRE_PPROF_ADDR; off by
 	// default). docs/performance.md profiles the server under load with it.
 	PprofAddr string
+	// Deadlines, so that no slow client, request or query holds a
+	// connection for ever. RequestTimeout bounds each HTTP request's
+	// context (QUIRE_REQUEST_TIMEOUT, default 10s; websockets excepted);
+	// HTTPReadTimeout bounds reading a request, body included
+	// (QUIRE_HTTP_READ_TIMEOUT, 15s); HTTPWriteTimeout bounds a request from
+	// its headers to the end of its response (QUIRE_HTTP_WRITE_TIMEOUT,
+	// 20s) and must exceed RequestTimeout, or a timed-out request could not
+	// say so; HTTPIdleTimeout closes idle keep-alive connections
+	// (QUIRE_HTTP_IDLE_TIMEOUT, 2m); ShutdownTimeout is how long a stopping
+	// server lets in-flight requests finish (QUIRE_SHUTDOWN_TIMEOUT, 15s).
+	RequestTimeout   time.Duration
+	HTTPReadTimeout  time.Duration
+	HTTPWriteTimeout time.Duration
+	HTTPIdleTimeout  time.Duration
+	ShutdownTimeout  time.Duration
+	// DBStatementTimeout and DBIdleInTxTimeout are the app pool's
+	// statement_timeout and idle_in_transaction_session_timeout
+	// (QUIRE_DB_STATEMENT_TIMEOUT, QUIRE_DB_IDLE_TX_TIMEOUT, both 10s): the
+	// database's own guard for work no request waits for any more.
+	DBStatementTimeout time.Duration
+	DBIdleInTxTimeout  time.Duration
 }
 
 // Production reports whether Quire runs with QUIRE_ENV=production.
@@ -104,6 +125,17 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MaxSubscriptionsPerConnection = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
 	c.MaxSubscriptionsPerUser = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_USER", "50")
 	c.PprofAddr = l.pprofAddr()
+	c.RequestTimeout = l.positiveDuration("QUIRE_REQUEST_TIMEOUT", "10s")
+	c.HTTPReadTimeout = l.positiveDuration("QUIRE_HTTP_READ_TIMEOUT", "15s")
+	c.HTTPWriteTimeout = l.positiveDuration("QUIRE_HTTP_WRITE_TIMEOUT", "20s")
+	if c.RequestTimeout > 0 && c.HTTPWriteTimeout > 0 && c.HTTPWriteTimeout <= c.RequestTimeout {
+		l.fail("QUIRE_HTTP_WRITE_TIMEOUT", "%s must exceed QUIRE_REQUEST_TIMEOUT (%s), or a request cut by its deadline cannot be answered",
+			c.HTTPWriteTimeout, c.RequestTimeout)
+	}
+	c.HTTPIdleTimeout = l.positiveDuration("QUIRE_HTTP_IDLE_TIMEOUT", "2m")
+	c.ShutdownTimeout = l.positiveDuration("QUIRE_SHUTDOWN_TIMEOUT", "15s")
+	c.DBStatementTimeout = l.positiveDuration("QUIRE_DB_STATEMENT_TIMEOUT", "10s")
+	c.DBIdleInTxTimeout = l.positiveDuration("QUIRE_DB_IDLE_TX_TIMEOUT", "10s")
 	if err := errors.Join(l.errs...); err != nil {
 		return Config{}, err
 	}

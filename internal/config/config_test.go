@@ -61,6 +61,14 @@ func defaults() config.Config {
 		DBMaxConns:                    10,
 		MaxSubscriptionsPerConnection: 10,
 		MaxSubscriptionsPerUser:       50,
+
+		RequestTimeout:     10 * time.Second,
+		HTTPReadTimeout:    15 * time.Second,
+		HTTPWriteTimeout:   20 * time.Second,
+		HTTPIdleTimeout:    2 * time.Minute,
+		ShutdownTimeout:    15 * time.Second,
+		DBStatementTimeout: 10 * time.Second,
+		DBIdleInTxTimeout:  10 * time.Second,
 	}
 }
 
@@ -96,6 +104,9 @@ func TestLoad(t *testing.T) {
 				"QUIRE_KEY_RATE_LIMIT": "1.5", "QUIRE_KEY_RATE_BURST": "3", "QUIRE_TRASH_RETENTION": "48h",
 				"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "2", "QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "7",
 				"QUIRE_DB_MAX_CONNS": "16", "QUIRE_LISTEN_DATABASE_URL": "postgres://app:pw@db-primary/quire",
+				"QUIRE_REQUEST_TIMEOUT": "3s", "QUIRE_HTTP_READ_TIMEOUT": "4s", "QUIRE_HTTP_WRITE_TIMEOUT": "5s",
+				"QUIRE_HTTP_IDLE_TIMEOUT": "6s", "QUIRE_SHUTDOWN_TIMEOUT": "7s",
+				"QUIRE_DB_STATEMENT_TIMEOUT": "1500ms", "QUIRE_DB_IDLE_TX_TIMEOUT": "2s",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -109,6 +120,9 @@ func TestLoad(t *testing.T) {
 					RateLimit: 2.5, RateBurst: 5, KeyRateLimit: 1.5, KeyRateBurst: 3, RefreshTTL: 24 * time.Hour,
 					TrashRetention:                48 * time.Hour,
 					MaxSubscriptionsPerConnection: 2, MaxSubscriptionsPerUser: 7, DBMaxConns: 16,
+					RequestTimeout: 3 * time.Second, HTTPReadTimeout: 4 * time.Second, HTTPWriteTimeout: 5 * time.Second,
+					HTTPIdleTimeout: 6 * time.Second, ShutdownTimeout: 7 * time.Second,
+					DBStatementTimeout: 1500 * time.Millisecond, DBIdleInTxTimeout: 2 * time.Second,
 				}
 			},
 		},
@@ -231,6 +245,16 @@ func TestLoadErrors(t *testing.T) {
 		{"trash retention in days", map[string]string{"QUIRE_TRASH_RETENTION": "30d"}, []string{"QUIRE_TRASH_RETENTION"}},
 		{"trash retention negative", map[string]string{"QUIRE_TRASH_RETENTION": "-1h"}, []string{"QUIRE_TRASH_RETENTION"}},
 		{"empty pool", map[string]string{"QUIRE_DB_MAX_CONNS": "0"}, []string{"QUIRE_DB_MAX_CONNS"}},
+		{"request timeout without unit", map[string]string{"QUIRE_REQUEST_TIMEOUT": "10"}, []string{"QUIRE_REQUEST_TIMEOUT"}},
+		{"zero read timeout", map[string]string{"QUIRE_HTTP_READ_TIMEOUT": "0s"}, []string{"QUIRE_HTTP_READ_TIMEOUT"}},
+		{"write timeout within the request timeout", map[string]string{"QUIRE_REQUEST_TIMEOUT": "30s"},
+			[]string{"QUIRE_HTTP_WRITE_TIMEOUT"}},
+		{"write timeout equal to the request timeout", map[string]string{"QUIRE_HTTP_WRITE_TIMEOUT": "10s"},
+			[]string{"QUIRE_HTTP_WRITE_TIMEOUT"}},
+		{"negative idle timeout", map[string]string{"QUIRE_HTTP_IDLE_TIMEOUT": "-1m"}, []string{"QUIRE_HTTP_IDLE_TIMEOUT"}},
+		{"shutdown timeout a word", map[string]string{"QUIRE_SHUTDOWN_TIMEOUT": "soon"}, []string{"QUIRE_SHUTDOWN_TIMEOUT"}},
+		{"statement timeout zero", map[string]string{"QUIRE_DB_STATEMENT_TIMEOUT": "0"}, []string{"QUIRE_DB_STATEMENT_TIMEOUT"}},
+		{"idle transaction timeout in days", map[string]string{"QUIRE_DB_IDLE_TX_TIMEOUT": "1d"}, []string{"QUIRE_DB_IDLE_TX_TIMEOUT"}},
 		{"no subscriptions per connection", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION": "0"},
 			[]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION"}},
 		{"subscriptions per user a word", map[string]string{"QUIRE_MAX_SUBSCRIPTIONS_PER_USER": "many"},

@@ -297,7 +297,7 @@ func (l *loader) positiveDuration(name, def string) time.Duration {
 	v := l.value(name, def)
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
-		l.fail(name, "%q is not a positive Go duration like 720h", v)
+		l.fail(name, "%q is not a positive Go duration like %s", v, def)
 		return 0
 	}
 	return d

@@ -58,11 +58,16 @@ type Config struct {
 	// Registry receives the HTTP, Go and process metrics and is served at
 	// /metrics.
 	Registry *prometheus.Registry
+	// RequestTimeout is the deadline of each /graphql request's context,
+	// authentication included; websocket upgrades have none. Zero means
+	// no deadline.
+	RequestTimeout time.Duration
 }
 
 // New returns the server's root handler. The middleware runs, outermost
 // first: security headers, request id, recover, metrics and access log, then
-// routing; /graphql adds CORS, rate limit, request checks and authentication.
+// routing; /graphql adds the request deadline, CORS, rate limit, request
+// checks and authentication.
 // It panics if the metrics cannot be registered (a wiring bug).
 func New(cfg Config) http.Handler {
 	logger := cfg.Logger
@@ -104,6 +109,7 @@ func graphQLChain(cfg Config, logger *slog.Logger) http.Handler {
 		h = newLimiter(cfg.RateLimit, cfg.RateBurst).middleware(h)
 	}
 	h = newCORS(cfg.CORSOrigins).middleware(h)
+	h = withDeadline(cfg.RequestTimeout, h)
 	return noStore(h)
 }
 

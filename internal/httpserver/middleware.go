@@ -2,12 +2,14 @@ package httpserver
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"runtime/debug"
+	"time"
 
 	"github.com/quirehq/quire/internal/qerr"
 	"github.com/quirehq/quire/internal/requestid"
@@ -27,6 +29,25 @@ func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
+	})
+}
+
+// withDeadline gives each request's context a deadline of d, so a slow
+// database or a stuck resolver ends the request with an error instead of
+// holding it (and its pool connection) open. A websocket upgrade lives as
+// long as its connection and gets none. d ≤ 0 sets none.
+func withDeadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -129,11 +150,18 @@ func (rec *recorder) Flush() {
 }
 
 // Hijack hands the connection over (websocket upgrades); the response is
-// then recorded as 101 Switching Protocols.
+// then recorded as 101 Switching Protocols. The read and write deadlines
+// the server set for the request are cleared: they would cut a websocket
+// off mid-life, and the websocket keeps its own (connection_init timeout,
+// ping/pong).
 func (rec *recorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, rw, err := http.NewResponseController(rec.ResponseWriter).Hijack()
 	if err != nil {
 		return nil, nil, fmt.Errorf("hijack: %w", err)
+	}
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		_ = conn.Close()
+		return nil, nil, fmt.Errorf("hijack: clear deadlines: %w", err)
 	}
 	rec.hijacked = true
 	if !rec.wroteHeader {

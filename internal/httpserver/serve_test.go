@@ -18,7 +18,7 @@ func TestServeListener(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- httpserver.ServeListener(ctx, ln, f.h, nil) }()
+	go func() { done <- httpserver.ServeListener(ctx, ln, f.h, nil, httpserver.Timeouts{}) }()
 
 	resp, err := http.Get("http://" + ln.Addr().String() + "/healthz")
 	if err != nil {
@@ -37,7 +37,7 @@ func TestServeListener(t *testing.T) {
 }
 
 func TestServeBadAddress(t *testing.T) {
-	if err := httpserver.Serve(t.Context(), "256.0.0.1:http", http.NotFoundHandler(), nil); err == nil {
+	if err := httpserver.Serve(t.Context(), "256.0.0.1:http", http.NotFoundHandler(), nil, httpserver.Timeouts{}); err == nil {
 		t.Error("Serve on a bad address returned nil")
 	}
 }

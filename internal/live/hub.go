@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/quirehq/quire/internal/qerr"
 )
@@ -99,19 +100,57 @@ func (h *Hub) Close() {
 	}
 }
 
+// The listener's own deadlines. Connecting (and LISTEN) is bounded, so a
+// database that accepts connections but does not answer cannot stall the
+// reconnect loop. A listener that has heard nothing for checkEvery pings
+// the database, bounded by pingTimeout: a connection that died without a
+// word (a network partition, a server killed hard) is then noticed and
+// replaced instead of waiting for notifications that never come.
+const (
+	connectTimeout = 10 * time.Second
+	checkEvery     = 30 * time.Second
+	pingTimeout    = 5 * time.Second
+)
+
 func (h *Hub) listen(ctx context.Context) (*pgx.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
 	conn, err := pgx.Connect(ctx, h.url)
 	if err != nil {
 		return nil, fmt.Errorf("connect listener: %w", err)
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		_ = conn.Close(ctx)
+		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("listen on %s: %w", Channel, err)
 	}
 	return conn, nil
 }
 
-// run receives notifications until ctx ends. Events committed while the
+// wait returns the next notification, or an error once the connection is
+// no longer usable. A quiet spell of checkEvery is not an error if the
+// database still answers a ping.
+func wait(ctx context.Context, conn *pgx.Conn) (*pgconn.Notification, error) {
+	for {
+		wctx, cancel := context.WithTimeout(ctx, checkEvery)
+		n, err := conn.WaitForNotification(wctx)
+		quiet := errors.Is(wctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		cancel()
+		if err == nil || !quiet {
+			return n, err
+		}
+		// A read cut by its deadline leaves the connection usable.
+		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+		err = conn.Ping(pctx)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("ping after %s without notifications: %w", checkEvery, err)
+		}
+	}
+}
+
+// run receives notifications until ctx ends, reconnecting with backoff
+// (100 ms doubling to 5 s) whenever the connection is lost: a PostgreSQL
+// restart, a failover, a terminated backend. Events committed while the
 // connection is down are lost: PostgreSQL queues notifications only for
 // sessions that were listening.
 func (h *Hub) run(ctx context.Context, conn *pgx.Conn) {
@@ -139,7 +178,7 @@ func (h *Hub) run(ctx context.Context, conn *pgx.Conn) {
 			h.logger.Info("live listener reconnected")
 			backoff = 100 * time.Millisecond
 		}
-		n, err := conn.WaitForNotification(ctx)
+		n, err := wait(ctx, conn)
 		if err != nil {
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			_ = conn.Close(closeCtx)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/quirehq/quire/internal/live"
+	"github.com/quirehq/quire/internal/pgcluster"
 	"github.com/quirehq/quire/internal/pgtest"
 	"github.com/quirehq/quire/internal/qerr"
 )
@@ -158,6 +161,93 @@ func TestListenerReconnects(t *testing.T) {
 		case <-tick.C:
 		case <-ctx.Done():
 			t.Fatal("no event after the listener was killed")
+		}
+	}
+}
+
+// TestListenerSurvivesRestart: PostgreSQL itself restarts (a fast
+// shutdown, as an operator's pg_ctl restart -m fast or a failover makes);
+// the hub reconnects on its own, and a subscription made before the
+// restart receives what is committed after it, never having been ended.
+// The cluster is this test's own: the run's shared one must stay up.
+func TestListenerSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	// Under /tmp: every directory above the cluster must be enterable by
+	// the postgres user when the tests run as root.
+	dir, err := os.MkdirTemp("/tmp", "quire-live-restart-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster, err := pgcluster.Open(ctx, pgcluster.Options{Dir: dir})
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cluster.Stop(); err != nil {
+			t.Error(err)
+		}
+		os.RemoveAll(dir)
+	})
+	urls, err := cluster.EnsureDev(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := live.New(urls.App, live.Limits{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := h.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	org := uuid.New()
+	s := subscribe(t, h, org, uuid.New(), nil)
+	notifyOn := func(url string, ev live.Event) error {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.WithoutCancel(ctx))
+		_, err = conn.Exec(ctx, `SELECT pg_notify($1, json_build_object('org_id', $2::uuid, 'note_id', $3::uuid, 'kind', $4::text)::text)`,
+			live.Channel, ev.OrgID, ev.NoteID, ev.Kind)
+		return err
+	}
+	before := live.Event{OrgID: org, NoteID: uuid.New(), Kind: "CREATED"}
+	if err := notifyOn(urls.App, before); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, s); got != before {
+		t.Fatalf("before the restart got %+v, want %+v", got, before)
+	}
+
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Open starts the stopped cluster again, on its remembered port.
+	if cluster, err = pgcluster.Open(ctx, pgcluster.Options{Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Events committed before the hub has reconnected are lost, so send
+	// one every 100ms until one arrives; the backoff is at most 5s.
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ev := live.Event{OrgID: org, NoteID: uuid.New(), Kind: "UPDATED"}
+		if err := notifyOn(urls.App, ev); err != nil {
+			t.Fatalf("notify after the restart: %v", err)
+		}
+		select {
+		case got := <-s.Events():
+			if got.OrgID != org || got.Kind != "UPDATED" {
+				t.Fatalf("after the restart got %+v", got)
+			}
+			return
+		case <-s.Done():
+			t.Fatalf("the restart ended the subscription: %v", s.Err())
+		case <-tick.C:
+		case <-deadline:
+			t.Fatal("no event within 20s of the restart: the listener did not reconnect")
 		}
 	}
 }

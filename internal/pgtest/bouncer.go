@@ -155,6 +155,9 @@ reserve_pool_size = 0
 max_client_conn = 200
 stats_users = %[7]s
 query_wait_timeout = 20
+; The app pool sends its timeouts as startup parameters, which PgBouncer
+; refuses unless told to ignore them (docs/deployment.md).
+ignore_startup_parameters = statement_timeout,idle_in_transaction_session_timeout
 log_connections = 0
 log_disconnections = 0
 `

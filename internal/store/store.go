@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,22 @@ type Option func(*pgxpool.Config)
 // them to prove a query is not N+1).
 func WithTracer(t pgx.QueryTracer) Option {
 	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
+// WithSessionTimeouts sets statement_timeout and
+// idle_in_transaction_session_timeout on every connection of the pool, as
+// startup parameters: PostgreSQL then ends a statement that runs longer, or
+// a transaction left idle longer, even if the process that started it hangs
+// or its request has long gone. Zero leaves the server's setting.
+func WithSessionTimeouts(statement, idleInTx time.Duration) Option {
+	return func(c *pgxpool.Config) {
+		if statement > 0 {
+			c.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(1, statement.Milliseconds()), 10)
+		}
+		if idleInTx > 0 {
+			c.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(max(1, idleInTx.Milliseconds()), 10)
+		}
+	}
 }
 
 // Open connects to url with a pool of at most maxConns connections (0 keeps
