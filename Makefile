@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/quire
 PKG     := ./...
 
-.PHONY: run build test generate check-generated vet test-go fuzz soak soak-short bench bench-load clean
+.PHONY: run build test generate check-generated vet test-go fuzz soak soak-short bench bench-load bench-growth clean
 
 run: build
 	$(BIN) serve
@@ -77,6 +77,11 @@ bench:
 # docs/performance.md. WARM, DUR, ROUNDS and PREWARM pass through.
 bench-load:
 	bash scripts/bench-load.sh
+
+# How the first page, a deep page and a search grow from 10,000 to 1,000,000
+# notes in one organization (docs/performance.md). Seeding takes minutes.
+bench-growth:
+	QUIRE_GROWTH=1 $(GO) run ./internal/pgtest/pgtestrun -- $(GO) test -count=1 -timeout 60m -run '^TestGrowth$$' -v ./internal/note/
 
 clean:
 	rm -rf bin

@@ -98,7 +98,7 @@ if [[ $rounds == 1 ]]; then
   smoke="**Smoke run: 1 round, short durations.** The ratios are single samples (±15–20 % noise); rerun with the defaults for numbers to report."
 fi
 {
-  echo "# Performance: Quire against the peer anchors"
+  echo "## Latest run: Quire against the peer anchors"
   echo
   if [[ -n $smoke ]]; then
     echo "$smoke"
@@ -110,7 +110,7 @@ fi
   echo "- **Data**: $SEED_LINE (\`quire admin seed\`, one owner token per org)."
   echo "- **Request**: \`$(jq -r .query "$DATA/body.json")\`"
   echo
-  echo "## Summary (median over $rounds round(s))"
+  echo "### Summary (median over $rounds round(s))"
   echo
   echo "| server | conns | req/s | p50 ms | p99 ms | req/s ÷ bare batched | req/s ÷ PostGraphile v5 | statements/req | PG round trips/req |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -122,7 +122,7 @@ fi
   echo "share the harness's PostgreSQL 15 (\`shared_buffers=256MB\`, pool 10). Compare ratios, not absolute"
   echo "figures: they drift between runs."
   echo
-  echo "## How to reproduce"
+  echo "### How to reproduce"
   echo
   echo "As root, from the repository root: \`make bench-load\` (needs go, wrk, jq, curl, node+npm; the"
   echo "first run installs PostGraphile with \`npm ci\`, about 485 MB). It builds \`bin/quire\`, serves it on a"
@@ -131,6 +131,17 @@ fi
   echo "contender, and rewrites this file (the raw JSON is kept in \`bin/bench-load.json\`). A full run takes"
   echo "about 10 minutes; \`WARM=2 DUR=5 ROUNDS=1 PREWARM=3 make bench-load\` is a 3-minute smoke run."
 } >"$OUT.tmp"
-mv -f "$OUT.tmp" "$OUT"
+# docs/performance.md is written by hand around the run's section: replace
+# what lies between the markers, or write the whole file if it has none.
+if [[ -f $OUT ]] && grep -q '^<!-- bench-load:start -->$' "$OUT" && grep -q '^<!-- bench-load:end -->$' "$OUT"; then
+  awk -v gen="$OUT.tmp" '
+    /^<!-- bench-load:start -->$/ { print; while ((getline line < gen) > 0) print line; skip = 1; next }
+    /^<!-- bench-load:end -->$/ { skip = 0 }
+    !skip { print }' "$OUT" >"$OUT.spliced"
+  mv -f "$OUT.spliced" "$OUT"
+  rm -f "$OUT.tmp"
+else
+  mv -f "$OUT.tmp" "$OUT"
+fi
 log "wrote $OUT"
 cat "$OUT"

@@ -169,8 +169,8 @@ func measureGrowth(t *testing.T, n int) map[string]time.Duration {
 }
 
 // seedNotes inserts n notes into p's organization in one statement, as the
-// superuser with triggers off (a bulk load, not the API's path), and
-// analyses the table. 50 of them, spread evenly, mention "zephyr".
+// superuser with triggers off (a bulk load, not the API's path), writes
+// their search documents, and analyses the table. 50 of them, spread evenly, mention "zephyr".
 func seedNotes(t *testing.T, e *env, p policy.Principal, author uuid.UUID, n int) {
 	t.Helper()
 	ctx := t.Context()
@@ -190,6 +190,12 @@ func seedNotes(t *testing.T, e *env, p policy.Principal, author uuid.UUID, n int
 			       timestamptz '2030-01-01' + i * interval '1 second',
 			       timestamptz '2030-01-01' + i * interval '1 second'
 			FROM generate_series(1, $3::int) AS i`, uuid.UUID(p.OrgID), author, n)
+	}
+	if err == nil { // what the search trigger would have written
+		_, err = conn.Exec(ctx, `
+			INSERT INTO note_search (note_id, org_id, doc)
+			SELECT id, org_id, setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
+			FROM notes WHERE org_id = $1`, uuid.UUID(p.OrgID))
 	}
 	if err == nil {
 		_, err = conn.Exec(ctx, `RESET session_replication_role`)

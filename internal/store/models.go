@@ -121,6 +121,12 @@ type NoteRevision struct {
 	CreatedAt  time.Time
 }
 
+type NoteSearch struct {
+	NoteID uuid.UUID
+	OrgID  uuid.UUID
+	Doc    interface{}
+}
+
 type Organization struct {
 	ID         uuid.UUID
 	Name       string

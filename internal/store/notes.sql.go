@@ -18,8 +18,8 @@ FROM notes
 WHERE org_id = $1
   AND deleted_at IS NULL
   AND (visibility = 'ORG' OR author_id = $2)
-  AND ($3::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
-       @@ websearch_to_tsquery('english', $3::text))
+  AND ($3::text IS NULL
+       OR id IN (SELECT app_search_notes(websearch_to_tsquery('english', $3::text))))
   AND ($4::text[] IS NULL OR tags @> $4::text[])
   AND ($5::uuid IS NULL OR author_id = $5::uuid)
   AND ($6::text IS NULL OR visibility = $6::text)
@@ -476,8 +476,7 @@ JOIN users ON users.id = notes.author_id
 WHERE notes.org_id = $2
   AND notes.deleted_at IS NULL
   AND (notes.visibility = 'ORG' OR notes.author_id = $3)
-  AND (setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'))
-      @@ websearch_to_tsquery('english', $1::text)
+  AND notes.id IN (SELECT app_search_notes(websearch_to_tsquery('english', $1::text)))
   AND ($4::real IS NULL
        OR (ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
                       websearch_to_tsquery('english', $1::text))::real, notes.created_at, notes.id)
@@ -511,7 +510,8 @@ type SearchNotesRow struct {
 // Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
 // paginated on (rank, created_at, id). The rank is a function of the row and
 // the query only, so a cursor's rank compares exactly on the next page. Each
-// note's author comes along, as in ListNotes.
+// note's author comes along, as in ListNotes. The matches come from
+// app_search_notes, which can use the search index (migration 00013).
 func (q *Queries) SearchNotes(ctx context.Context, arg SearchNotesParams) ([]SearchNotesRow, error) {
 	rows, err := q.db.Query(ctx, searchNotes,
 		arg.Search,

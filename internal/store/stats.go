@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Stats counts what the pool sent PostgreSQL: statements, and round trips
@@ -64,5 +65,20 @@ func (t countingTracer) TraceBatchQuery(ctx context.Context, c *pgx.Conn, d pgx.
 func (t countingTracer) TraceBatchEnd(ctx context.Context, c *pgx.Conn, d pgx.TraceBatchEndData) {
 	if b, ok := t.next.(pgx.BatchTracer); ok {
 		b.TraceBatchEnd(ctx, c, d)
+	}
+}
+
+// The pool asks its tracer for acquire events; pass them on too (the pool
+// metrics of cmd/server time waits for a connection).
+func (t countingTracer) TraceAcquireStart(ctx context.Context, p *pgxpool.Pool, d pgxpool.TraceAcquireStartData) context.Context {
+	if a, ok := t.next.(pgxpool.AcquireTracer); ok {
+		return a.TraceAcquireStart(ctx, p, d)
+	}
+	return ctx
+}
+
+func (t countingTracer) TraceAcquireEnd(ctx context.Context, p *pgxpool.Pool, d pgxpool.TraceAcquireEndData) {
+	if a, ok := t.next.(pgxpool.AcquireTracer); ok {
+		a.TraceAcquireEnd(ctx, p, d)
 	}
 }

@@ -38,7 +38,8 @@ LIMIT @lim;
 -- Best match first: ts_rank_cd of the indexed expression, then newest, keyset-
 -- paginated on (rank, created_at, id). The rank is a function of the row and
 -- the query only, so a cursor's rank compares exactly on the next page. Each
--- note's author comes along, as in ListNotes.
+-- note's author comes along, as in ListNotes. The matches come from
+-- app_search_notes, which can use the search index (migration 00013).
 SELECT sqlc.embed(notes), sqlc.embed(users),
        ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
                   websearch_to_tsquery('english', @search::text))::real AS rank
@@ -47,8 +48,7 @@ JOIN users ON users.id = notes.author_id
 WHERE notes.org_id = @org_id
   AND notes.deleted_at IS NULL
   AND (notes.visibility = 'ORG' OR notes.author_id = @user_id)
-  AND (setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'))
-      @@ websearch_to_tsquery('english', @search::text)
+  AND notes.id IN (SELECT app_search_notes(websearch_to_tsquery('english', @search::text)))
   AND (sqlc.narg(after_rank)::real IS NULL
        OR (ts_rank_cd(setweight(to_tsvector('english', notes.title), 'A') || setweight(to_tsvector('english', notes.body), 'B'),
                       websearch_to_tsquery('english', @search::text))::real, notes.created_at, notes.id)
@@ -65,8 +65,8 @@ FROM notes
 WHERE org_id = @org_id
   AND deleted_at IS NULL
   AND (visibility = 'ORG' OR author_id = @user_id)
-  AND (sqlc.narg(search)::text IS NULL OR (setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B'))
-       @@ websearch_to_tsquery('english', sqlc.narg(search)::text))
+  AND (sqlc.narg(search)::text IS NULL
+       OR id IN (SELECT app_search_notes(websearch_to_tsquery('english', sqlc.narg(search)::text))))
   AND (sqlc.narg(tags)::text[] IS NULL OR tags @> sqlc.narg(tags)::text[])
   AND (sqlc.narg(author_id)::uuid IS NULL OR author_id = sqlc.narg(author_id)::uuid)
   AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text);
