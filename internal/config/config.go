@@ -24,15 +24,15 @@ const (
 
 // Config is the validated configuration of one Quire process. Load is the only constructor.
 type Config struct {
-	Addr        string     // QUIRE_ADDR: listen address, host:port (port may be 0)
-	DatabaseURL string     // DATABASE_URL: app role; empty means the embedded development database
-	MigrateURL  string     // DATABASE_MIGRATE_URL: owner role, for migrations; set iff DatabaseURL is
+	Addr        string // QUIRE_ADDR: listen address, host:port (port may be 0)
+	DatabaseURL string // DATABASE_URL: app role; empty means the embedded development database
+	MigrateURL  string // DATABASE_MIGRATE_URL: owner role, for migrations; set iff DatabaseURL is
 	// ListenURL is the app role's URL for the live-updates LISTEN connection
 	// (QUIRE_LISTEN_DATABASE_URL, default DatabaseURL). LISTEN needs a
 	// session of its own: through a transaction pooler such as PgBouncer in
 	// transaction mode, the server connection that ran LISTEN goes back to
 	// the pool and the notifications go to whoever has it next.
-	ListenURL string
+	ListenURL   string
 	DataDir     string     // QUIRE_DATA_DIR: embedded cluster and development secrets
 	PublicURL   string     // QUIRE_PUBLIC_URL: base of links in mails, no trailing slash
 	JWTSecret   []byte     // QUIRE_JWT_SECRET: HS256 key; empty in development means DevSecret

@@ -68,4 +68,3 @@ func admits(body, contentType, org string) bool {
 	}
 	return true
 }
-

@@ -218,8 +218,7 @@ func (s *Store) CheckGuard(ctx context.Context, g *Guard) error {
 	// One statement outside BEGIN is its own transaction: the settings
 	// app_enter makes end with it.
 	if _, err := s.pool.Exec(ctx, enterSQL, args...); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "QA001" {
+		if isStale(err) {
 			g.failed()
 			return ErrStale
 		}
@@ -227,4 +226,10 @@ func (s *Store) CheckGuard(ctx context.Context, g *Guard) error {
 	}
 	g.passed(version)
 	return nil
+}
+
+// isStale reports whether err is app_enter refusing a guard's assumptions.
+func isStale(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "QA001"
 }

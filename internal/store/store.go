@@ -222,8 +222,7 @@ func (t *lazyTx) begin(ctx context.Context, sql string, args []any) (pgx.BatchRe
 	}
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "QA001" {
+		if isStale(err) {
 			t.guard.failed()
 			return nil, ErrStale
 		}
