@@ -44,9 +44,8 @@ func List(ctx context.Context, q *store.Queries, org uuid.UUID, size int, after 
 		OrgID: org, Lim: int32(size + 1),
 		Action: f.Action, ActorID: f.ActorID, Decision: f.Decision,
 	}
-	if after != nil {
-		params.AfterCreatedAt, params.AfterID = &after.Time, &after.ID
-	}
+	start := after.Or(page.Newest)
+	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
 	rows, err := q.ListAuditEvents(ctx, params)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)

@@ -92,9 +92,8 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 		OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID), Lim: int32(size + 1),
 		Tags: f.Tags, AuthorID: f.AuthorID, Visibility: f.visibility(),
 	}
-	if cur != nil {
-		params.AfterCreatedAt, params.AfterID = &cur.Time, &cur.ID
-	}
+	start := cur.Or(page.Newest)
+	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
 	var rows []store.ListNotesRow
 	err = s.inOrg(ctx, p, func(q *store.Queries) error {
 		rows, err = q.ListNotes(ctx, params)
@@ -182,9 +181,8 @@ func (s *Service) ListTrash(ctx context.Context, p policy.Principal, first *int,
 		return nil, err
 	}
 	params := store.ListTrashParams{OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID), Lim: int32(size + 1)}
-	if cur != nil {
-		params.AfterDeletedAt, params.AfterID = &cur.Time, &cur.ID
-	}
+	start := cur.Or(page.Newest)
+	params.AfterDeletedAt, params.AfterID = start.Time, start.ID
 	var rows []store.Note
 	err = s.inOrg(ctx, p, func(q *store.Queries) error {
 		rows, err = q.ListTrash(ctx, params)

@@ -65,9 +65,8 @@ func (s *Service) Members(ctx context.Context, p policy.Principal, first *int, a
 	}
 	org := uuid.UUID(p.OrgID)
 	params := store.ListMembersParams{OrgID: org, Lim: int32(size + 1)}
-	if cur != nil {
-		params.AfterCreatedAt, params.AfterID = &cur.Time, &cur.ID
-	}
+	start := cur.Or(page.Oldest)
+	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
 	pg := &MemberPage{}
 	err = s.tenantTx(ctx, p, func(q *store.Queries) error {
 		rows, err := q.ListMembers(ctx, params)

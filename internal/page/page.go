@@ -61,6 +61,25 @@ var (
 	maxTime = time.Date(9999, time.December, 31, 23, 59, 59, 999999000, time.UTC)
 )
 
+// Newest and Oldest stand for "no cursor": a newest-first list starts after
+// Newest, an oldest-first one after Oldest. Their times lie outside the
+// years a cursor may carry, so every row and every cursor sorts between
+// them. The list statements compare (time, id) with a cursor always, never
+// "cursor IS NULL OR …": a plain row comparison is what lets the generic
+// plan (migration 00014) start its index scan at the cursor.
+var (
+	Newest = Cursor{Time: maxTime.Add(time.Microsecond), ID: uuid.Max}
+	Oldest = Cursor{Time: minTime.Add(-time.Microsecond), ID: uuid.Nil}
+)
+
+// Or returns *c, or def when c is nil.
+func (c *Cursor) Or(def Cursor) Cursor {
+	if c == nil {
+		return def
+	}
+	return *c
+}
+
 // Decode reads an after argument; nil or "" is the start. Anything Encode
 // could not have written is BAD_USER_INPUT.
 func Decode(after *string) (*Cursor, error) {

@@ -44,8 +44,7 @@ const listAuditEvents = `-- name: ListAuditEvents :many
 SELECT id, org_id, actor_id, api_key_id, action, decision, reason, target_type, target_id, request_id, override, created_at, permission
 FROM audit_events
 WHERE org_id = $1::uuid
-  AND ($2::timestamptz IS NULL
-       OR (created_at, id) < ($2::timestamptz, $3::uuid))
+  AND (created_at, id) < ($2::timestamptz, $3::uuid)
   AND ($4::text IS NULL OR action = $4::text)
   AND ($5::uuid IS NULL OR actor_id = $5::uuid)
   AND ($6::text IS NULL OR decision = $6::text)
@@ -55,16 +54,16 @@ LIMIT $7
 
 type ListAuditEventsParams struct {
 	OrgID          uuid.UUID
-	AfterCreatedAt *time.Time
-	AfterID        *uuid.UUID
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
 	Action         *string
 	ActorID        *uuid.UUID
 	Decision       *string
 	Lim            int32
 }
 
-// Newest first, keyset-paginated on (created_at, id); nil filters do not
-// filter.
+// Newest first, keyset-paginated on (created_at, id), the first page after
+// page.Newest, the cursor written as in ListNotes; nil filters do not filter.
 func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error) {
 	rows, err := q.db.Query(ctx, listAuditEvents,
 		arg.OrgID,

@@ -215,16 +215,15 @@ SELECT m.id, m.user_id, m.created_at
 FROM memberships m
 WHERE m.org_id = $1::uuid
   AND m.removed_at IS NULL
-  AND ($2::timestamptz IS NULL
-       OR (m.created_at, m.id) > ($2::timestamptz, $3::uuid))
+  AND (m.created_at, m.id) > ($2::timestamptz, $3::uuid)
 ORDER BY m.created_at, m.id
 LIMIT $4
 `
 
 type ListMembersParams struct {
 	OrgID          uuid.UUID
-	AfterCreatedAt *time.Time
-	AfterID        *uuid.UUID
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
 	Lim            int32
 }
 
@@ -235,7 +234,7 @@ type ListMembersRow struct {
 }
 
 // Active members, longest-standing first, keyset-paginated on
-// (created_at, id) of the membership.
+// (created_at, id) of the membership, the first page after page.Oldest, the cursor written as in ListNotes.
 func (q *Queries) ListMembers(ctx context.Context, arg ListMembersParams) ([]ListMembersRow, error) {
 	rows, err := q.db.Query(ctx, listMembers,
 		arg.OrgID,

@@ -237,8 +237,7 @@ JOIN users ON users.id = notes.author_id
 WHERE notes.org_id = $1
   AND notes.deleted_at IS NULL
   AND (notes.visibility = 'ORG' OR notes.author_id = $2)
-  AND ($3::timestamptz IS NULL
-       OR (notes.created_at, notes.id) < ($3::timestamptz, $4::uuid))
+  AND (notes.created_at, notes.id) < ($3::timestamptz, $4::uuid)
   AND ($5::text[] IS NULL OR notes.tags @> $5::text[])
   AND ($6::uuid IS NULL OR notes.author_id = $6::uuid)
   AND ($7::text IS NULL OR notes.visibility = $7::text)
@@ -249,8 +248,8 @@ LIMIT $8
 type ListNotesParams struct {
 	OrgID          uuid.UUID
 	UserID         uuid.UUID
-	AfterCreatedAt *time.Time
-	AfterID        *uuid.UUID
+	AfterCreatedAt time.Time
+	AfterID        uuid.UUID
 	Tags           []string
 	AuthorID       *uuid.UUID
 	Visibility     *string
@@ -262,7 +261,11 @@ type ListNotesRow struct {
 	User User
 }
 
-// Newest first, keyset-paginated on (created_at, id). The visibility clause
+// Newest first, keyset-paginated on (created_at, id); the first page starts
+// after page.Newest. The cursor is a plain row comparison, not "IS NULL OR"
+// (nor coalesce, which row-level security counts as leaky), so that the
+// generic plan (migration 00014) starts the index scan at the cursor instead
+// of filtering from the top. The visibility clause
 // repeats the policy's PRIVATE rule; a test holds the two together. Each
 // note's author comes along (a primary-key probe per row of the page), so a
 // page with authors is one statement.
@@ -378,8 +381,7 @@ FROM notes
 WHERE org_id = $1
   AND deleted_at IS NOT NULL
   AND (visibility = 'ORG' OR author_id = $2)
-  AND ($3::timestamptz IS NULL
-       OR (deleted_at, id) < ($3::timestamptz, $4::uuid))
+  AND (deleted_at, id) < ($3::timestamptz, $4::uuid)
 ORDER BY deleted_at DESC, id DESC
 LIMIT $5
 `
@@ -387,12 +389,13 @@ LIMIT $5
 type ListTrashParams struct {
 	OrgID          uuid.UUID
 	UserID         uuid.UUID
-	AfterDeletedAt *time.Time
-	AfterID        *uuid.UUID
+	AfterDeletedAt time.Time
+	AfterID        uuid.UUID
 	Lim            int32
 }
 
-// Most recently trashed first, keyset-paginated on (deleted_at, id).
+// Most recently trashed first, keyset-paginated on (deleted_at, id), the
+// cursor written as in ListNotes.
 func (q *Queries) ListTrash(ctx context.Context, arg ListTrashParams) ([]Note, error) {
 	rows, err := q.db.Query(ctx, listTrash,
 		arg.OrgID,

@@ -1,11 +1,10 @@
 -- name: ListAuditEvents :many
--- Newest first, keyset-paginated on (created_at, id); nil filters do not
--- filter.
+-- Newest first, keyset-paginated on (created_at, id), the first page after
+-- page.Newest, the cursor written as in ListNotes; nil filters do not filter.
 SELECT *
 FROM audit_events
 WHERE org_id = @org_id::uuid
-  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (created_at, id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (created_at, id) < (@after_created_at::timestamptz, @after_id::uuid)
   AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action)::text)
   AND (sqlc.narg(actor_id)::uuid IS NULL OR actor_id = sqlc.narg(actor_id)::uuid)
   AND (sqlc.narg(decision)::text IS NULL OR decision = sqlc.narg(decision)::text)

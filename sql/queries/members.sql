@@ -1,12 +1,11 @@
 -- name: ListMembers :many
 -- Active members, longest-standing first, keyset-paginated on
--- (created_at, id) of the membership.
+-- (created_at, id) of the membership, the first page after page.Oldest, the cursor written as in ListNotes.
 SELECT m.id, m.user_id, m.created_at
 FROM memberships m
 WHERE m.org_id = @org_id::uuid
   AND m.removed_at IS NULL
-  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (m.created_at, m.id) > (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (m.created_at, m.id) > (@after_created_at::timestamptz, @after_id::uuid)
 ORDER BY m.created_at, m.id
 LIMIT @lim;
 

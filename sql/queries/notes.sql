@@ -16,7 +16,11 @@ WHERE org_id = @org_id
   AND (visibility = 'ORG' OR author_id = @user_id);
 
 -- name: ListNotes :many
--- Newest first, keyset-paginated on (created_at, id). The visibility clause
+-- Newest first, keyset-paginated on (created_at, id); the first page starts
+-- after page.Newest. The cursor is a plain row comparison, not "IS NULL OR"
+-- (nor coalesce, which row-level security counts as leaky), so that the
+-- generic plan (migration 00014) starts the index scan at the cursor instead
+-- of filtering from the top. The visibility clause
 -- repeats the policy's PRIVATE rule; a test holds the two together. Each
 -- note's author comes along (a primary-key probe per row of the page), so a
 -- page with authors is one statement.
@@ -26,8 +30,7 @@ JOIN users ON users.id = notes.author_id
 WHERE notes.org_id = @org_id
   AND notes.deleted_at IS NULL
   AND (notes.visibility = 'ORG' OR notes.author_id = @user_id)
-  AND (sqlc.narg(after_created_at)::timestamptz IS NULL
-       OR (notes.created_at, notes.id) < (sqlc.narg(after_created_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (notes.created_at, notes.id) < (@after_created_at::timestamptz, @after_id::uuid)
   AND (sqlc.narg(tags)::text[] IS NULL OR notes.tags @> sqlc.narg(tags)::text[])
   AND (sqlc.narg(author_id)::uuid IS NULL OR notes.author_id = sqlc.narg(author_id)::uuid)
   AND (sqlc.narg(visibility)::text IS NULL OR notes.visibility = sqlc.narg(visibility)::text)
@@ -72,14 +75,14 @@ WHERE org_id = @org_id
   AND (sqlc.narg(visibility)::text IS NULL OR visibility = sqlc.narg(visibility)::text);
 
 -- name: ListTrash :many
--- Most recently trashed first, keyset-paginated on (deleted_at, id).
+-- Most recently trashed first, keyset-paginated on (deleted_at, id), the
+-- cursor written as in ListNotes.
 SELECT *
 FROM notes
 WHERE org_id = @org_id
   AND deleted_at IS NOT NULL
   AND (visibility = 'ORG' OR author_id = @user_id)
-  AND (sqlc.narg(after_deleted_at)::timestamptz IS NULL
-       OR (deleted_at, id) < (sqlc.narg(after_deleted_at)::timestamptz, sqlc.narg(after_id)::uuid))
+  AND (deleted_at, id) < (@after_deleted_at::timestamptz, @after_id::uuid)
 ORDER BY deleted_at DESC, id DESC
 LIMIT @lim;
 
