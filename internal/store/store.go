@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	pgxuuid "github.com/vgarvardt/pgx-google-uuid/v5"
 
 	"github.com/quirehq/quire/internal/qerr"
 )
@@ -68,11 +67,9 @@ func Open(ctx context.Context, url string, maxConns int32, opts ...Option) (*Sto
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
-	// pgx reads and writes google/uuid through its text form (database/sql's
-	// Scanner and Valuer) unless told the type is 16 bytes: a page of notes
-	// has some 80 of them.
+	// google/uuid as 16 bytes (uuid.go).
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
-		pgxuuid.Register(c.TypeMap())
+		registerUUID(c.TypeMap())
 		return nil
 	}
 	for _, o := range opts {
