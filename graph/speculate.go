@@ -65,7 +65,7 @@ func speculate(h http.Handler, st *store.Store, logger *slog.Logger) http.Handle
 			return
 		}
 		replay := func() *http.Request {
-			r2 := r.Clone(r.Context())
+			r2 := r.Clone(withBody(r.Context(), body))
 			r2.Body = io.NopCloser(bytes.NewReader(body))
 			return r2
 		}

@@ -38,6 +38,8 @@ type app struct {
 	live     *live.Hub
 	notes    *note.Service
 	handler  http.Handler
+	// direct counts the operations graph/direct.go answered.
+	direct prometheus.Counter
 }
 
 // deps are what differs between a server and a test: the clock and mail.
@@ -88,6 +90,11 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		return nil, err
 	}
 	authenticate := (&authn.Authenticator{Tokens: tokens, Keys: keys}).Authenticate
+	direct := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "quire_graphql_direct_answers_total",
+		Help: "GraphQL operations answered by the direct writer of note lists rather than gqlgen's executor.",
+	})
+	reg.MustRegister(direct)
 	gql, err := graph.NewHandler(graph.HandlerConfig{
 		Resolver: &graph.Resolver{
 			Accounts: accounts, Orgs: &org.Service{Store: st},
@@ -96,6 +103,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		},
 		Logger: logger, Introspection: !cfg.Production(), Limits: limits.Default(),
 		Authenticate: authenticate, CORSOrigins: cfg.CORSOrigins,
+		DirectAnswers: cfg.DirectAnswers, DirectAnswered: direct,
 	})
 	if err != nil {
 		hub.Close()
@@ -120,7 +128,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 	if !cfg.Production() {
 		hc.Playground = playground.Handler("Quire", "/graphql", playground.WithStoragePrefix(web.StoragePrefix))
 	}
-	return &app{store: st, accounts: accounts, keys: keys, live: hub, notes: notes, handler: httpserver.New(hc)}, nil
+	return &app{store: st, accounts: accounts, keys: keys, live: hub, notes: notes, handler: httpserver.New(hc), direct: direct}, nil
 }
 
 // Close waits for mail and key-use records under way and closes the pool.

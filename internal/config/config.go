@@ -66,6 +66,11 @@ type Config struct {
 	// loopback host:port, apart from the API (QUIRE_PPROF_ADDR; off by
 	// default). docs/performance.md profiles the server under load with it.
 	PprofAddr string
+	// DirectAnswers lets the GraphQL handler write a list of notes itself
+	// instead of through gqlgen's general executor (graph/direct.go;
+	// QUIRE_DIRECT_ANSWERS, on or off, default on). Off is a switch for
+	// ruling it out, not a setting anyone should need.
+	DirectAnswers bool
 	// Deadlines, so that no slow client, request or query holds a
 	// connection for ever. RequestTimeout bounds each HTTP request's
 	// context (QUIRE_REQUEST_TIMEOUT, default 10s; websockets excepted);
@@ -125,6 +130,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MaxSubscriptionsPerConnection = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_CONNECTION", "10")
 	c.MaxSubscriptionsPerUser = l.count("QUIRE_MAX_SUBSCRIPTIONS_PER_USER", "50")
 	c.PprofAddr = l.pprofAddr()
+	c.DirectAnswers = l.oneOf("QUIRE_DIRECT_ANSWERS", "on", "on", "off") == "on"
 	c.RequestTimeout = l.positiveDuration("QUIRE_REQUEST_TIMEOUT", "10s")
 	c.HTTPReadTimeout = l.positiveDuration("QUIRE_HTTP_READ_TIMEOUT", "15s")
 	c.HTTPWriteTimeout = l.positiveDuration("QUIRE_HTTP_WRITE_TIMEOUT", "20s")

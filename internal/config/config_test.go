@@ -61,6 +61,7 @@ func defaults() config.Config {
 		DBMaxConns:                    10,
 		MaxSubscriptionsPerConnection: 10,
 		MaxSubscriptionsPerUser:       50,
+		DirectAnswers:                 true,
 
 		RequestTimeout:     10 * time.Second,
 		HTTPReadTimeout:    15 * time.Second,
@@ -107,6 +108,7 @@ func TestLoad(t *testing.T) {
 				"QUIRE_REQUEST_TIMEOUT": "3s", "QUIRE_HTTP_READ_TIMEOUT": "4s", "QUIRE_HTTP_WRITE_TIMEOUT": "5s",
 				"QUIRE_HTTP_IDLE_TIMEOUT": "6s", "QUIRE_SHUTDOWN_TIMEOUT": "7s",
 				"QUIRE_DB_STATEMENT_TIMEOUT": "1500ms", "QUIRE_DB_IDLE_TX_TIMEOUT": "2s",
+				"QUIRE_DIRECT_ANSWERS": "off",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -232,6 +234,7 @@ func TestLoadErrors(t *testing.T) {
 		{"empty origin in list", map[string]string{"QUIRE_CORS_ORIGINS": "https://a.example.com,,https://b.example.com"}, []string{"QUIRE_CORS_ORIGINS"}},
 		{"unknown env", map[string]string{"QUIRE_ENV": "staging"}, []string{"QUIRE_ENV"}},
 		{"unknown log format", map[string]string{"QUIRE_LOG_FORMAT": "xml"}, []string{"QUIRE_LOG_FORMAT"}},
+		{"direct answers neither on nor off", map[string]string{"QUIRE_DIRECT_ANSWERS": "yes"}, []string{"QUIRE_DIRECT_ANSWERS"}},
 		{"unknown log level", map[string]string{"QUIRE_LOG_LEVEL": "trace"}, []string{"QUIRE_LOG_LEVEL"}},
 		{"negative rate limit", map[string]string{"QUIRE_RATE_LIMIT": "-1"}, []string{"QUIRE_RATE_LIMIT"}},
 		{"rate limit NaN", map[string]string{"QUIRE_RATE_LIMIT": "NaN"}, []string{"QUIRE_RATE_LIMIT"}},
