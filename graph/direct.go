@@ -28,9 +28,11 @@ import (
 // document is parsed, validated and limited as always; fields are collected
 // by graphql.CollectFields (fragments, aliases, @skip, @include);
 // arguments are coerced by the generated functions; the root field runs
-// through the same directives, in the schema's order, and the same resolvers
-// (connection, page info, total count, author). What it leaves out is only
-// the executor's machinery.
+// through the same directives, in the schema's order, and the same
+// resolver, and totalCount through its resolver. The edges, page info and
+// authors are what their resolvers would return, taken from the same page
+// (note.Page: the notes, their cursors and the authors the list read). What
+// it leaves out is the executor's machinery.
 //
 // Anything else goes to gqlgen untouched: another root field or a second
 // one, a field it does not know (revisions, say), @defer, a field carrying
