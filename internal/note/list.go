@@ -95,7 +95,7 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	start := cur.Or(page.Newest)
 	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
 	var rows []store.ListNotesRow
-	err = s.inOrg(ctx, p, func(q *store.Queries) error {
+	err = s.readOrg(ctx, p, func(q *store.Queries) error {
 		rows, err = q.ListNotes(ctx, params)
 		return err
 	})
@@ -126,7 +126,7 @@ func (s *Service) search(ctx context.Context, p policy.Principal, size int, cur 
 		params.AfterRank, params.AfterCreatedAt, params.AfterID = cur.Rank, &cur.Time, &cur.ID
 	}
 	var rows []store.SearchNotesRow
-	err := s.inOrg(ctx, p, func(q *store.Queries) error {
+	err := s.readOrg(ctx, p, func(q *store.Queries) error {
 		var err error
 		rows, err = q.SearchNotes(ctx, params)
 		return err
@@ -156,7 +156,7 @@ func (s *Service) Count(ctx context.Context, p policy.Principal, f Filter) (int,
 		return 0, err
 	}
 	var n int64
-	err = s.inOrg(ctx, p, func(q *store.Queries) error {
+	err = s.readOrg(ctx, p, func(q *store.Queries) error {
 		var err error
 		n, err = q.CountNotes(ctx, store.CountNotesParams{
 			OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID),
@@ -184,7 +184,7 @@ func (s *Service) ListTrash(ctx context.Context, p policy.Principal, first *int,
 	start := cur.Or(page.Newest)
 	params.AfterDeletedAt, params.AfterID = start.Time, start.ID
 	var rows []store.Note
-	err = s.inOrg(ctx, p, func(q *store.Queries) error {
+	err = s.readOrg(ctx, p, func(q *store.Queries) error {
 		rows, err = q.ListTrash(ctx, params)
 		return err
 	})
@@ -200,7 +200,7 @@ func (s *Service) CountTrash(ctx context.Context, p policy.Principal) (int, erro
 		return 0, err
 	}
 	var n int64
-	err := s.inOrg(ctx, p, func(q *store.Queries) error {
+	err := s.readOrg(ctx, p, func(q *store.Queries) error {
 		var err error
 		n, err = q.CountTrash(ctx, store.CountTrashParams{OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID)})
 		return err

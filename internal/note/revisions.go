@@ -19,7 +19,7 @@ func (s *Service) RevisionsOf(ctx context.Context, p policy.Principal, ids []uui
 		return nil, err
 	}
 	var rows []store.ListRevisionsForNotesRow
-	err := s.inOrg(ctx, p, func(q *store.Queries) error {
+	err := s.readOrg(ctx, p, func(q *store.Queries) error {
 		var err error
 		rows, err = q.ListRevisionsForNotes(ctx, store.ListRevisionsForNotesParams{
 			OrgID: uuid.UUID(p.OrgID), UserID: uuid.UUID(p.UserID), NoteIds: ids,

@@ -24,6 +24,12 @@ func (s *Service) inOrg(ctx context.Context, p policy.Principal, fn func(q *stor
 	return s.Store.InOrgTx(ctx, uuid.UUID(p.OrgID), uuid.UUID(p.UserID), fn)
 }
 
+// readOrg is inOrg for a read of one statement, in one round trip
+// (store.InOrgRead).
+func (s *Service) readOrg(ctx context.Context, p policy.Principal, fn func(q *store.Queries) error) error {
+	return s.Store.InOrgRead(ctx, uuid.UUID(p.OrgID), uuid.UUID(p.UserID), fn)
+}
+
 // check turns a deny into its error: NOT_FOUND when the note must not be
 // known to exist, FORBIDDEN with the permission and reason otherwise.
 func check(p policy.Principal, a policy.Permission, r policy.Resource) error {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -164,5 +165,70 @@ func TestInOrgTxSettingsDoNotOutliveTx(t *testing.T) {
 		// The one deliberate cross-organization read: a member sees the
 		// organizations they belong to before choosing one.
 		t.Errorf("no organization, its member: %v, want the organization", err)
+	}
+}
+
+// TestInOrgReadIsOneRoundTrip: a one-statement read runs in the implicit
+// transaction of its pipeline, in one round trip of two statements; its
+// tenant settings hold for the statement and not beyond it; a second
+// statement is refused; and an error of the statement is mapped as in
+// InOrgTx.
+func TestInOrgReadIsOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	owner := f.user(t, "owner")
+	orgID := f.org(t, owner, "Acme")
+	one, err := store.Open(t.Context(), f.db.AppURL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer one.Close()
+	get := func(org, user uuid.UUID) error {
+		return one.InOrgRead(t.Context(), org, user, func(q *store.Queries) error {
+			_, err := q.GetOrganization(t.Context(), orgID)
+			return err
+		})
+	}
+	before := one.Stats()
+	stmts, trips := before.Statements(), before.RoundTrips()
+	if err := get(orgID, owner); err != nil {
+		t.Fatalf("inside its own read: %v", err)
+	}
+	if got := one.Stats().RoundTrips() - trips; got != 1 {
+		t.Errorf("round trips: %d, want 1", got)
+	}
+	if got := one.Stats().Statements() - stmts; got != 2 {
+		t.Errorf("statements: %d, want 2 (app_enter and the read)", got)
+	}
+	// The same single connection, in the next read and in a transaction:
+	// nothing of Acme is left.
+	if err := get(uuid.Nil, uuid.Nil); !qerr.Is(err, qerr.NotFound) {
+		t.Errorf("next read on the same connection, no tenant: %v, want NOT_FOUND", err)
+	}
+	if err := get(orgID, owner); err != nil {
+		t.Fatalf("again inside its own read: %v", err)
+	}
+	err = one.InOrgTx(t.Context(), uuid.Nil, uuid.Nil, func(q *store.Queries) error {
+		_, err := q.GetOrganization(t.Context(), orgID)
+		return err
+	})
+	if !qerr.Is(err, qerr.NotFound) {
+		t.Errorf("transaction after a read on the same connection, no tenant: %v, want NOT_FOUND", err)
+	}
+	err = one.InOrgRead(t.Context(), orgID, owner, func(q *store.Queries) error {
+		if _, err := q.GetOrganization(t.Context(), orgID); err != nil {
+			return err
+		}
+		_, err := q.GetOrganization(t.Context(), orgID)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "second statement") {
+		t.Errorf("second statement of a read: %v, want it refused", err)
+	}
+	if err := get(uuid.Must(uuid.NewV7()), uuid.Must(uuid.NewV7())); !qerr.Is(err, qerr.NotFound) {
+		t.Errorf("another organization's read: %v, want NOT_FOUND", err)
+	}
+	if err := get(orgID, owner); err != nil {
+		t.Fatalf("the connection after a refused statement: %v", err)
 	}
 }

@@ -187,6 +187,27 @@ func (s *Store) InOrgTx(ctx context.Context, org, user uuid.UUID, fn func(q *Que
 	return nil
 }
 
+// InOrgRead is InOrgTx for a read of a single statement, in one round trip:
+// app_enter and the statement go as one pipeline, without BEGIN or COMMIT.
+// PostgreSQL runs what a pipeline sends before its Sync as one implicit
+// transaction, so the settings app_enter makes hold for the statement and
+// end with it, as in InOrgTx; a failed check skips the statement. fn must
+// run at most one statement: a second is refused (errSecondStatement), since
+// it would run after the implicit transaction ended.
+func (s *Store) InOrgRead(ctx context.Context, org, user uuid.UUID, fn func(q *Queries) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return mapError(fmt.Errorf("acquire connection: %w", err))
+	}
+	defer conn.Release()
+	tx := &lazyTx{conn: conn, guard: GuardFrom(ctx), single: true}
+	tx.enter, tx.version = tx.guard.enterArgs(org, user)
+	return mapError(fn(New(tx)))
+}
+
+// errSecondStatement refuses a second statement in InOrgRead.
+var errSecondStatement = errors.New("store: InOrgRead ran a second statement; use InOrgTx")
+
 // enterSQL opens a transaction's view of tenant data (migration 00012).
 // set_config(..., true) in it is transaction-local: nothing survives into
 // the next use of this pooled connection, which keeps PgBouncer's
@@ -202,20 +223,31 @@ type lazyTx struct {
 	version int
 	begun   bool
 	done    bool
+	// single is InOrgRead's: no BEGIN, and no statement after the first.
+	single bool
 }
 
-// begin sends BEGIN, app_enter and the first statement, reads the results of
-// the first two, and returns the batch positioned at the statement's result.
+// begin sends BEGIN (unless single), app_enter and the first statement,
+// reads the results of all but the statement, and returns the batch
+// positioned at the statement's result. A second statement of a single
+// read is refused.
 func (t *lazyTx) begin(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	if t.begun {
+		return nil, errSecondStatement
+	}
 	t.begun = true
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
+	if !t.single {
+		b.Queue("BEGIN")
+	}
 	b.Queue(enterSQL, t.enter...)
 	b.Queue(sql, args...)
 	br := t.conn.SendBatch(ctx, b)
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		return nil, fmt.Errorf("begin: %w", err)
+	if !t.single {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return nil, fmt.Errorf("begin: %w", err)
+		}
 	}
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
@@ -230,7 +262,7 @@ func (t *lazyTx) begin(ctx context.Context, sql string, args []any) (pgx.BatchRe
 }
 
 func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if t.begun {
+	if t.begun && !t.single {
 		return t.conn.Exec(ctx, sql, args...)
 	}
 	br, err := t.begin(ctx, sql, args)
@@ -245,7 +277,7 @@ func (t *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 }
 
 func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	if t.begun {
+	if t.begun && !t.single {
 		return t.conn.Query(ctx, sql, args...)
 	}
 	br, err := t.begin(ctx, sql, args)
@@ -261,7 +293,7 @@ func (t *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 }
 
 func (t *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	if t.begun {
+	if t.begun && !t.single {
 		return t.conn.QueryRow(ctx, sql, args...)
 	}
 	br, err := t.begin(ctx, sql, args)
