@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -31,7 +32,27 @@ type Tokens struct {
 	secret []byte
 	now    func() time.Time
 	parser *jwt.Parser
+
+	// verified remembers tokens that passed Verify, keyed by the whole
+	// token (signature included), so a client's next request with the
+	// same token skips the HMAC and the JSON of its claims (5 % of the
+	// server's CPU per request under load). A hit is checked against the
+	// clock exactly as the parser checks exp and iat.
+	mu       sync.Mutex
+	verified map[string]verifiedToken
 }
+
+type verifiedToken struct {
+	id       Identity
+	iat, exp time.Time
+}
+
+// tokenLeeway is the clock skew the parser allows on exp and iat.
+const tokenLeeway = 30 * time.Second
+
+// maxVerified bounds the verified-token cache; past it the cache starts
+// over (a few megabytes at most).
+const maxVerified = 10_000
 
 // NewTokens returns Tokens signing with secret (≥ 32 bytes, checked by
 // config). now is the clock; nil means time.Now.
@@ -40,8 +61,9 @@ func NewTokens(secret []byte, now func() time.Time) *Tokens {
 		now = time.Now
 	}
 	return &Tokens{
-		secret: secret,
-		now:    now,
+		secret:   secret,
+		now:      now,
+		verified: map[string]verifiedToken{},
 		// The algorithm is pinned: a token signed with anything else (none,
 		// RS256 with our secret as a "public key") is refused.
 		parser: jwt.NewParser(
@@ -51,7 +73,7 @@ func NewTokens(secret []byte, now func() time.Time) *Tokens {
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithTimeFunc(now),
-			jwt.WithLeeway(30*time.Second),
+			jwt.WithLeeway(tokenLeeway),
 			// Trailing bits of the signature's last character must be
 			// zero, so one token has one spelling.
 			jwt.WithStrictDecoding(),
@@ -86,6 +108,15 @@ func (t *Tokens) Verify(token string) (Identity, error) {
 	if !compact(token) {
 		return Identity{}, qerr.New(qerr.Unauthenticated, "invalid access token")
 	}
+	t.mu.Lock()
+	v, ok := t.verified[token]
+	t.mu.Unlock()
+	if ok {
+		now := t.now()
+		if now.Before(v.exp.Add(tokenLeeway)) && !now.Before(v.iat.Add(-tokenLeeway)) {
+			return v.id, nil
+		}
+	}
 	var c claims
 	_, err := t.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
@@ -99,7 +130,17 @@ func (t *Tokens) Verify(token string) (Identity, error) {
 	if err1 != nil || err2 != nil {
 		return Identity{}, qerr.New(qerr.Unauthenticated, "invalid access token")
 	}
-	return Identity{Kind: KindUser, UserID: user, SessionID: session}, nil
+	id := Identity{Kind: KindUser, UserID: user, SessionID: session}
+	if c.IssuedAt == nil || c.ExpiresAt == nil { // every token Issue signs has both
+		return id, nil
+	}
+	t.mu.Lock()
+	if len(t.verified) >= maxVerified {
+		clear(t.verified)
+	}
+	t.verified[token] = verifiedToken{id: id, iat: c.IssuedAt.Time, exp: c.ExpiresAt.Time}
+	t.mu.Unlock()
+	return id, nil
 }
 
 // compact reports whether s uses only the characters of a compact JWT,
