@@ -24,6 +24,7 @@ type Page struct {
 	ranks []float32
 	// Authors holds each note's author as the list read them, in the order
 	// of Notes (nil on a trash page), so showing them costs no statement.
+	// A list reads the columns account.User shows, not every column.
 	Authors []store.User
 }
 
@@ -105,7 +106,14 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	notes := make([]store.Note, len(rows))
 	authors := make([]store.User, len(rows))
 	for i, r := range rows {
-		notes[i], authors[i] = r.Note, r.User
+		notes[i] = store.Note{
+			ID: r.ID, OrgID: params.OrgID, AuthorID: r.AuthorID, Title: r.Title, Body: r.Body, Tags: r.Tags,
+			Visibility: r.Visibility, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		}
+		authors[i] = store.User{
+			ID: r.AuthorID, Email: r.AuthorEmail, DisplayName: r.AuthorDisplayName,
+			PlatformRole: r.AuthorPlatformRole, Status: r.AuthorStatus, CreatedAt: r.AuthorCreatedAt,
+		}
 	}
 	pg := toPage(notes, size, false)
 	pg.Authors = authors[:len(pg.Notes)]
