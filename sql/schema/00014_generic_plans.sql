@@ -18,35 +18,42 @@
 -- The setting is transaction-local, set where the tenant settings are, so
 -- statements outside tenant transactions keep the default.
 -- +goose StatementBegin
+-- The checks themselves are those of 00012, in two statements instead of
+-- four: each statement of a PL/pgSQL function is a round of the executor,
+-- and app_enter runs on every read. The settings come first, in a statement
+-- of their own: organizations is read under its policy, which needs them,
+-- and SQL does not promise the order in which it evaluates an expression.
 CREATE OR REPLACE FUNCTION app_enter(p_org uuid, p_user uuid, p_session uuid, p_now timestamptz,
                                      p_user_epoch bigint, p_active_org uuid, p_org_epoch bigint,
                                      p_sole_org uuid)
 RETURNS void
 LANGUAGE plpgsql
 AS $$
+DECLARE
+  caller_ok boolean;
+  org_ok boolean;
 BEGIN
   PERFORM set_config('app.org_id', coalesce(p_org::text, ''), true),
           set_config('app.user_id', coalesce(p_user::text, ''), true),
           set_config('plan_cache_mode', 'force_generic_plan', true);
-  IF p_session IS NOT NULL THEN
-    PERFORM FROM sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.id = p_session
-      AND s.user_id = p_user
-      AND s.revoked_at IS NULL
-      AND s.expires_at > p_now
-      AND s.active_org_id IS NOT DISTINCT FROM p_active_org
-      AND u.status = 'ACTIVE'
-      AND u.authz_epoch = p_user_epoch;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'the caller changed since the server cached it' USING ERRCODE = 'QA001';
-    END IF;
+  SELECT p_session IS NULL OR EXISTS (
+               SELECT FROM sessions s JOIN users u ON u.id = s.user_id
+               WHERE s.id = p_session
+                 AND s.user_id = p_user
+                 AND s.revoked_at IS NULL
+                 AND s.expires_at > p_now
+                 AND s.active_org_id IS NOT DISTINCT FROM p_active_org
+                 AND u.status = 'ACTIVE'
+                 AND u.authz_epoch = p_user_epoch),
+         p_org_epoch IS NULL OR EXISTS (
+               SELECT FROM organizations o
+               WHERE o.id = p_org AND o.deleted_at IS NULL AND o.authz_epoch = p_org_epoch)
+  INTO caller_ok, org_ok;
+  IF NOT caller_ok THEN
+    RAISE EXCEPTION 'the caller changed since the server cached it' USING ERRCODE = 'QA001';
   END IF;
-  IF p_org_epoch IS NOT NULL THEN
-    PERFORM FROM organizations o
-    WHERE o.id = p_org AND o.deleted_at IS NULL AND o.authz_epoch = p_org_epoch;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION 'the organization changed since the server cached it' USING ERRCODE = 'QA001';
-    END IF;
+  IF NOT org_ok THEN
+    RAISE EXCEPTION 'the organization changed since the server cached it' USING ERRCODE = 'QA001';
   END IF;
   IF p_sole_org IS NOT NULL AND (
        SELECT array_agg(m.org_id)
