@@ -134,13 +134,20 @@ func (x *directAnswer) answer(ctx context.Context) (*graphql.Response, bool) {
 		return nil, false
 	}
 	w := writers.Get().(*jsonWriter)
-	defer w.release()
 	w.raw(`{`)
 	w.key(field.Alias)
 	if err := x.connection(ctx, w, shapes, conn); err != nil {
+		w.release()
 		return nil, false
 	}
 	w.raw(`}`)
+	// postTransport takes the buffer back once the answer is written;
+	// without it (GET), the answer is a copy.
+	if aw, ok := ctx.Value(afterWriteKey{}).(*afterWrite); ok && aw.fn == nil {
+		aw.fn = w.release
+		return &graphql.Response{Data: w.buf}, true
+	}
+	defer w.release()
 	return &graphql.Response{Data: append([]byte(nil), w.buf...)}, true
 }
 

@@ -103,20 +103,25 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	if err != nil {
 		return nil, fmt.Errorf("list notes: %w", err)
 	}
-	notes := make([]store.Note, len(rows))
-	authors := make([]store.User, len(rows))
+	// The page's notes share one array: one allocation, not one a note.
+	pg := &Page{HasNext: len(rows) > size}
+	if pg.HasNext {
+		rows = rows[:size]
+	}
+	notes := make([]Note, len(rows))
+	pg.Notes = make([]*Note, len(rows))
+	pg.Authors = make([]store.User, len(rows))
 	for i, r := range rows {
-		notes[i] = store.Note{
+		notes[i] = Note{
 			ID: r.ID, OrgID: params.OrgID, AuthorID: r.AuthorID, Title: r.Title, Body: r.Body, Tags: r.Tags,
-			Visibility: r.Visibility, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			Visibility: Visibility(r.Visibility), Version: int(r.Version), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		}
-		authors[i] = store.User{
+		pg.Notes[i] = &notes[i]
+		pg.Authors[i] = store.User{
 			ID: r.AuthorID, Email: r.AuthorEmail, DisplayName: r.AuthorDisplayName,
 			PlatformRole: r.AuthorPlatformRole, Status: r.AuthorStatus, CreatedAt: r.AuthorCreatedAt,
 		}
 	}
-	pg := toPage(notes, size, false)
-	pg.Authors = authors[:len(pg.Notes)]
 	return pg, nil
 }
 
