@@ -103,7 +103,11 @@ func (c *Checker) touch(org, key uuid.UUID, now time.Time) {
 			return q.TouchAPIKey(ctx, store.TouchAPIKeyParams{OrgID: org, ID: key, Now: now})
 		})
 		if err != nil && !errors.Is(err, context.Canceled) {
-			c.Logger.Warn("record API key use", "api_key_id", key, "err", err)
+			logger := c.Logger
+			if logger == nil {
+				logger = slog.Default()
+			}
+			logger.Warn("record API key use", "api_key_id", key, "err", err)
 		}
 	}()
 }

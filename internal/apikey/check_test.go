@@ -44,6 +44,9 @@ func newKeyFixture(t testing.TB) *keyFixture {
 	now := time.Now()
 	f.now.Store(&now)
 	f.checker = &apikey.Checker{Store: st, Now: func() time.Time { return *f.now.Load() }}
+	// Cleanups run last first: the uses being recorded finish before the
+	// pool closes under them.
+	t.Cleanup(f.checker.Wait)
 	err = st.InTx(t.Context(), func(q *store.Queries) error {
 		_, err := q.CreateUser(t.Context(), store.CreateUserParams{ID: f.creator, Email: "scripter@example.com", PlatformRole: "USER"})
 		return err
