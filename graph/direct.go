@@ -214,12 +214,7 @@ func shapeOf(opCtx *graphql.OperationContext, sel ast.SelectionSet, typ string) 
 
 func (x *directAnswer) connection(ctx context.Context, w *jsonWriter, shapes []shape, conn *model.NoteConnection) error {
 	pg := conn.Page
-	w.raw(`{`)
-	for i, f := range shapes {
-		if i > 0 {
-			w.raw(`,`)
-		}
-		w.key(f.Alias)
+	return w.object(shapes, func(f shape) error {
 		switch f.Name {
 		case "__typename":
 			w.str("NoteConnection")
@@ -228,23 +223,18 @@ func (x *directAnswer) connection(ctx context.Context, w *jsonWriter, shapes []s
 			// note, its cursor from the page, its author as the list read
 			// it (the loader's primed value, read without the loader).
 			w.raw(`[`)
-			for j, n := range pg.Notes {
-				if j > 0 {
+			for i, n := range pg.Notes {
+				if i > 0 {
 					w.raw(`,`)
 				}
-				if err := x.edge(ctx, w, f.sub, pg, j, n); err != nil {
+				if err := x.edge(ctx, w, f.sub, pg, i, n); err != nil {
 					return err
 				}
 			}
 			w.raw(`]`)
 		case "pageInfo":
 			info := pageInfo(len(pg.Notes), pg.HasNext, pg.Cursor)
-			w.raw(`{`)
-			for k, g := range f.sub {
-				if k > 0 {
-					w.raw(`,`)
-				}
-				w.key(g.Alias)
+			return w.object(f.sub, func(g shape) error {
 				switch g.Name {
 				case "__typename":
 					w.str("PageInfo")
@@ -255,8 +245,8 @@ func (x *directAnswer) connection(ctx context.Context, w *jsonWriter, shapes []s
 				default:
 					return errNotDirect
 				}
-			}
-			w.raw(`}`)
+				return nil
+			})
 		case "totalCount":
 			n, err := x.es.Resolvers.NoteConnection().TotalCount(ctx, conn)
 			if err != nil {
@@ -266,18 +256,12 @@ func (x *directAnswer) connection(ctx context.Context, w *jsonWriter, shapes []s
 		default:
 			return errNotDirect
 		}
-	}
-	w.raw(`}`)
-	return nil
+		return nil
+	})
 }
 
 func (x *directAnswer) edge(ctx context.Context, w *jsonWriter, shapes []shape, pg *note.Page, i int, n *note.Note) error {
-	w.raw(`{`)
-	for k, f := range shapes {
-		if k > 0 {
-			w.raw(`,`)
-		}
-		w.key(f.Alias)
+	return w.object(shapes, func(f shape) error {
 		switch f.Name {
 		case "__typename":
 			w.str("NoteEdge")
@@ -287,25 +271,16 @@ func (x *directAnswer) edge(ctx context.Context, w *jsonWriter, shapes []shape, 
 			if n == nil {
 				return errNotDirect
 			}
-			if err := x.note(ctx, w, f.sub, pg, i, n); err != nil {
-				return err
-			}
+			return x.note(ctx, w, f.sub, pg, i, n)
 		default:
 			return errNotDirect
 		}
-	}
-	w.raw(`}`)
-	return nil
+		return nil
+	})
 }
 
 func (x *directAnswer) note(ctx context.Context, w *jsonWriter, shapes []shape, pg *note.Page, i int, n *note.Note) error {
-	w.raw(`{`)
-	for k, f := range shapes {
-		if k > 0 {
-			w.raw(`,`)
-		}
-		w.key(f.Alias)
-		var err error
+	return w.object(shapes, func(f shape) error {
 		switch f.Name {
 		case "__typename":
 			w.str("Note")
@@ -332,44 +307,39 @@ func (x *directAnswer) note(ctx context.Context, w *jsonWriter, shapes []shape, 
 		case "version":
 			w.int(n.Version)
 		case "createdAt":
-			err = w.time(n.CreatedAt)
+			return w.time(n.CreatedAt)
 		case "updatedAt":
-			err = w.time(n.UpdatedAt)
+			return w.time(n.UpdatedAt)
 		case "deletedAt":
 			if n.DeletedAt == nil {
 				w.raw(`null`)
-			} else {
-				err = w.time(*n.DeletedAt)
+				return nil
 			}
+			return w.time(*n.DeletedAt)
 		case "author":
-			var u *account.User
+			// The author resolver loads through the user loader, which the
+			// page primes with these same rows; a page without them (the
+			// trash) asks the resolver.
 			if i < len(pg.Authors) && pg.Authors[i].ID == n.AuthorID {
-				u = account.FromStore(pg.Authors[i])
-			} else if u, err = x.es.Resolvers.Note().Author(ctx, n); err != nil {
+				return x.user(w, f.sub, account.FromStore(pg.Authors[i]))
+			}
+			u, err := x.es.Resolvers.Note().Author(ctx, n)
+			if err != nil {
 				return err
 			}
 			if u == nil {
 				return errNotDirect
 			}
-			err = x.user(w, f.sub, u)
+			return x.user(w, f.sub, u)
 		default:
 			return errNotDirect
 		}
-		if err != nil {
-			return err
-		}
-	}
-	w.raw(`}`)
-	return nil
+		return nil
+	})
 }
 
 func (x *directAnswer) user(w *jsonWriter, shapes []shape, u *account.User) error {
-	w.raw(`{`)
-	for k, f := range shapes {
-		if k > 0 {
-			w.raw(`,`)
-		}
-		w.key(f.Alias)
+	return w.object(shapes, func(f shape) error {
 		switch f.Name {
 		case "__typename":
 			w.str("User")
@@ -384,15 +354,12 @@ func (x *directAnswer) user(w *jsonWriter, shapes []shape, u *account.User) erro
 		case "status":
 			w.str(string(u.Status))
 		case "createdAt":
-			if err := w.time(u.CreatedAt); err != nil {
-				return err
-			}
+			return w.time(u.CreatedAt)
 		default:
 			return errNotDirect
 		}
-	}
-	w.raw(`}`)
-	return nil
+		return nil
+	})
 }
 
 // jsonWriter writes JSON the way gqlgen's marshalers do.
@@ -409,6 +376,23 @@ func (w *jsonWriter) release() {
 }
 
 func (w *jsonWriter) raw(s string) { w.buf = append(w.buf, s...) }
+
+// object writes an object of the shapes' fields: each key, then what field
+// writes for it.
+func (w *jsonWriter) object(shapes []shape, field func(f shape) error) error {
+	w.raw(`{`)
+	for i, f := range shapes {
+		if i > 0 {
+			w.raw(`,`)
+		}
+		w.key(f.Alias)
+		if err := field(f); err != nil {
+			return err
+		}
+	}
+	w.raw(`}`)
+	return nil
+}
 
 func (w *jsonWriter) key(name string) {
 	w.str(name)

@@ -87,14 +87,15 @@ func TestDirectAnswersMatchGqlgen(t *testing.T) {
 	full := `{ __typename totalCount pageInfo { __typename hasNextPage endCursor }
 		edges { __typename cursor node { __typename id title body tags visibility version createdAt updatedAt deletedAt
 			author { __typename id email displayName platformRole status createdAt } } } }`
-	cases := []struct {
+	type directCase struct {
 		name   string
 		c      caller
 		query  string
 		vars   cvars
-		direct bool
+		direct bool // direct.go should answer it
 		op     string
-	}{
+	}
+	cases := []directCase{
 		{"benchmark", owner.in(org), `{ notes(first: 20) { edges { node { id title body tags createdAt author { email } } } } }`, nil, true, ""},
 		{"every field", owner.in(org), `{ notes(first: 7) ` + full + ` }`, nil, true, ""},
 		{"sole organization", viewer.bare(), `{ notes(first: 7) ` + full + ` }`, nil, true, ""},
@@ -138,14 +139,7 @@ func TestDirectAnswersMatchGqlgen(t *testing.T) {
 	if err := json.Unmarshal(e.post(owner.in(org), `{ notes(first: 5) { pageInfo { endCursor } } }`, nil).ok(t).rawData(t), &first); err != nil {
 		t.Fatal(err)
 	}
-	cases = append(cases, struct {
-		name   string
-		c      caller
-		query  string
-		vars   cvars
-		direct bool
-		op     string
-	}{"second page", owner.in(org), `query($a: String) { notes(first: 5, after: $a) ` + full + ` }`, cvars{"a": first.Notes.PageInfo.EndCursor}, true, ""})
+	cases = append(cases, directCase{"second page", owner.in(org), `query($a: String) { notes(first: 5, after: $a) ` + full + ` }`, cvars{"a": first.Notes.PageInfo.EndCursor}, true, ""})
 
 	for _, tc := range cases {
 		before := testutil.ToFloat64(e.app.direct)
