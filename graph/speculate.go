@@ -64,22 +64,21 @@ func speculate(h http.Handler, st *store.Store, logger *slog.Logger) http.Handle
 			h.ServeHTTP(w, r)
 			return
 		}
-		replay := func() *http.Request {
-			r2 := r.Clone(withBody(r.Context(), body))
+		replay := func(ctx context.Context) *http.Request {
+			r2 := r.Clone(withBody(ctx, body))
 			r2.Body = io.NopCloser(bytes.NewReader(body))
 			return r2
 		}
 		spec := &speculation{}
 		buf := buffers.Get().(*responseBuffer)
 		defer buf.release()
-		first := replay()
-		h.ServeHTTP(buf, first.WithContext(context.WithValue(first.Context(), speculationKey{}, spec)))
+		h.ServeHTTP(buf, replay(context.WithValue(r.Context(), speculationKey{}, spec)))
 		if g := spec.guard; g != nil && g.Assumed() {
 			if err := st.CheckGuard(r.Context(), g); err != nil {
 				if !errors.Is(err, store.ErrStale) {
 					logger.WarnContext(r.Context(), "check cached authorization", "err", err)
 				}
-				h.ServeHTTP(w, replay())
+				h.ServeHTTP(w, replay(r.Context()))
 				return
 			}
 		}
