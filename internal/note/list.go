@@ -95,9 +95,9 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	}
 	start := cur.Or(page.Newest)
 	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
-	var rows []store.ListNotesRow
+	rows := make([]store.ListNotesRow, 0, size+1)
 	err = s.readOrg(ctx, p, func(q *store.Queries) error {
-		rows, err = q.ListNotes(ctx, params)
+		rows, err = q.ListNotesInto(ctx, params, rows[:0])
 		return err
 	})
 	if err != nil {
