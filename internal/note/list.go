@@ -95,32 +95,34 @@ func (s *Service) List(ctx context.Context, p policy.Principal, first *int, afte
 	}
 	start := cur.Or(page.Newest)
 	params.AfterCreatedAt, params.AfterID = start.Time, start.ID
-	rows := make([]store.ListNotesRow, 0, size+1)
+	// The page's notes and authors are arrays sized for it, filled as the
+	// rows arrive: one allocation each, not one a note.
+	notes := make([]Note, 0, size)
+	authors := make([]store.User, 0, size)
+	hasNext := false
 	err = s.readOrg(ctx, p, func(q *store.Queries) error {
-		rows, err = q.ListNotesInto(ctx, params, rows[:0])
-		return err
+		notes, authors, hasNext = notes[:0], authors[:0], false
+		return q.ListNotesEach(ctx, params, func(r *store.ListNotesRow) {
+			if len(notes) == size {
+				hasNext = true
+				return
+			}
+			notes = append(notes, Note{
+				ID: r.ID, OrgID: params.OrgID, AuthorID: r.AuthorID, Title: r.Title, Body: r.Body, Tags: r.Tags,
+				Visibility: Visibility(r.Visibility), Version: int(r.Version), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			})
+			authors = append(authors, store.User{
+				ID: r.AuthorID, Email: r.AuthorEmail, DisplayName: r.AuthorDisplayName,
+				PlatformRole: r.AuthorPlatformRole, Status: r.AuthorStatus, CreatedAt: r.AuthorCreatedAt,
+			})
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list notes: %w", err)
 	}
-	// The page's notes share one array: one allocation, not one a note.
-	pg := &Page{HasNext: len(rows) > size}
-	if pg.HasNext {
-		rows = rows[:size]
-	}
-	notes := make([]Note, len(rows))
-	pg.Notes = make([]*Note, len(rows))
-	pg.Authors = make([]store.User, len(rows))
-	for i, r := range rows {
-		notes[i] = Note{
-			ID: r.ID, OrgID: params.OrgID, AuthorID: r.AuthorID, Title: r.Title, Body: r.Body, Tags: r.Tags,
-			Visibility: Visibility(r.Visibility), Version: int(r.Version), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		}
+	pg := &Page{HasNext: hasNext, Notes: make([]*Note, len(notes)), Authors: authors}
+	for i := range notes {
 		pg.Notes[i] = &notes[i]
-		pg.Authors[i] = store.User{
-			ID: r.AuthorID, Email: r.AuthorEmail, DisplayName: r.AuthorDisplayName,
-			PlatformRole: r.AuthorPlatformRole, Status: r.AuthorStatus, CreatedAt: r.AuthorCreatedAt,
-		}
 	}
 	return pg, nil
 }
