@@ -49,7 +49,8 @@ FUZZ_TARGETS := \
 	./internal/httpserver:FuzzPrecheck \
 	./internal/note:FuzzInput \
 	./internal/account:FuzzInput \
-	./internal/org:FuzzInput
+	./internal/org:FuzzInput \
+	./graph:FuzzJSONString
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) $(GO) run ./internal/pgtest/pgtestrun -- scripts/fuzz.sh $(FUZZ_TARGETS)

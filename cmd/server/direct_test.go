@@ -60,6 +60,7 @@ func TestDirectAnswersMatchGqlgen(t *testing.T) {
 		"line\nbreak\ttab\rreturn",
 		"unicode é 漢字 🙂 \u2028 separator",
 		"plain",
+		"control \x1b[1m and \x1f unit",
 	}
 	var trashed string
 	for i := range 24 {
