@@ -31,6 +31,7 @@ type poolMetrics struct {
 
 var (
 	_ pgx.QueryTracer       = (*poolMetrics)(nil)
+	_ pgx.BatchTracer       = (*poolMetrics)(nil)
 	_ pgxpool.AcquireTracer = (*poolMetrics)(nil)
 	_ prometheus.Collector  = (*poolMetrics)(nil)
 )
@@ -93,6 +94,28 @@ func (m *poolMetrics) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx
 func (m *poolMetrics) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryEndData) {
 	if m.next != nil {
 		m.next.TraceQueryEnd(ctx, conn, d)
+	}
+}
+
+// Batches (pipelines: every tenant read and the start of every tenant
+// transaction) are passed on too, when next traces them: without these, a
+// test's tracer behind the pool metrics saw no pipelined statement at all.
+func (m *poolMetrics) TraceBatchStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	if b, ok := m.next.(pgx.BatchTracer); ok {
+		return b.TraceBatchStart(ctx, conn, d)
+	}
+	return ctx
+}
+
+func (m *poolMetrics) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, d pgx.TraceBatchQueryData) {
+	if b, ok := m.next.(pgx.BatchTracer); ok {
+		b.TraceBatchQuery(ctx, conn, d)
+	}
+}
+
+func (m *poolMetrics) TraceBatchEnd(ctx context.Context, conn *pgx.Conn, d pgx.TraceBatchEndData) {
+	if b, ok := m.next.(pgx.BatchTracer); ok {
+		b.TraceBatchEnd(ctx, conn, d)
 	}
 }
 
