@@ -122,7 +122,7 @@ func newApp(ctx context.Context, cfg config.Config, logger *slog.Logger, appURL 
 		Logger: logger, GraphQL: gql, Ready: st.Ping,
 		Authenticate: authenticate,
 		KeyRateLimit: cfg.KeyRateLimit, KeyRateBurst: cfg.KeyRateBurst,
-		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst,
+		CORSOrigins: cfg.CORSOrigins, RateLimit: cfg.RateLimit, RateBurst: cfg.RateBurst, TrustedProxies: cfg.TrustedProxies,
 		Registry: reg, Pages: web.Handler(), RequestTimeout: cfg.RequestTimeout,
 	}
 	if !cfg.Production() {

@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"log/slog"
+	"net/netip"
 	"time"
 )
 
@@ -45,6 +46,10 @@ type Config struct {
 	LogLevel    slog.Level // QUIRE_LOG_LEVEL
 	RateLimit   float64    // QUIRE_RATE_LIMIT: requests per second per client IP; 0 disables
 	RateBurst   int        // QUIRE_RATE_BURST
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client
+	// (QUIRE_TRUSTED_PROXIES: addresses or CIDR prefixes, comma-separated;
+	// unset: none, and the TCP peer is the client).
+	TrustedProxies []netip.Prefix
 	// KeyRateLimit and KeyRateBurst limit each API key (QUIRE_KEY_RATE_LIMIT,
 	// QUIRE_KEY_RATE_BURST), defaults 20/s and 40; 0 disables.
 	KeyRateLimit float64
@@ -122,6 +127,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.LogLevel = l.logLevel()
 	c.RateLimit = l.rateLimit("QUIRE_RATE_LIMIT", "50")
 	c.RateBurst = l.rateBurst("QUIRE_RATE_BURST", "100", "QUIRE_RATE_LIMIT", c.RateLimit)
+	c.TrustedProxies = l.trustedProxies()
 	c.KeyRateLimit = l.rateLimit("QUIRE_KEY_RATE_LIMIT", "20")
 	c.KeyRateBurst = l.rateBurst("QUIRE_KEY_RATE_BURST", "40", "QUIRE_KEY_RATE_LIMIT", c.KeyRateLimit)
 	c.RefreshTTL = l.refreshTTL()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,9 @@ func hexWithoutF() string {
 	return hex.EncodeToString(b)
 }
 
+// prefixes compares netip.Prefix values, whose fields are unexported.
+var prefixes = cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })
+
 func TestLoad(t *testing.T) {
 	tests := []struct {
 		name string
@@ -108,7 +112,7 @@ func TestLoad(t *testing.T) {
 				"QUIRE_REQUEST_TIMEOUT": "3s", "QUIRE_HTTP_READ_TIMEOUT": "4s", "QUIRE_HTTP_WRITE_TIMEOUT": "5s",
 				"QUIRE_HTTP_IDLE_TIMEOUT": "6s", "QUIRE_SHUTDOWN_TIMEOUT": "7s",
 				"QUIRE_DB_STATEMENT_TIMEOUT": "1500ms", "QUIRE_DB_IDLE_TX_TIMEOUT": "2s",
-				"QUIRE_DIRECT_ANSWERS": "off",
+				"QUIRE_DIRECT_ANSWERS": "off", "QUIRE_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::ffff:192.0.2.8",
 			},
 			want: func(c *config.Config) {
 				*c = config.Config{
@@ -125,6 +129,8 @@ func TestLoad(t *testing.T) {
 					RequestTimeout: 3 * time.Second, HTTPReadTimeout: 4 * time.Second, HTTPWriteTimeout: 5 * time.Second,
 					HTTPIdleTimeout: 6 * time.Second, ShutdownTimeout: 7 * time.Second,
 					DBStatementTimeout: 1500 * time.Millisecond, DBIdleInTxTimeout: 2 * time.Second,
+					TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+						netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("192.0.2.8/32")},
 				}
 			},
 		},
@@ -180,7 +186,7 @@ func TestLoad(t *testing.T) {
 			}
 			want := defaults()
 			tc.want(&want)
-			if diff := cmp.Diff(want, got); diff != "" {
+			if diff := cmp.Diff(want, got, prefixes); diff != "" {
 				t.Errorf("Load (-want +got):\n%s", diff)
 			}
 		})
@@ -229,6 +235,9 @@ func TestLoadErrors(t *testing.T) {
 		{"smtp named port", map[string]string{"QUIRE_SMTP_URL": "smtp://smtp.example.com:smtp"}, []string{"QUIRE_SMTP_URL"}},
 		{"mail from not an address", map[string]string{"QUIRE_MAIL_FROM": "Quire"}, []string{"QUIRE_MAIL_FROM"}},
 		{"origin with path", map[string]string{"QUIRE_CORS_ORIGINS": "https://app.example.com/"}, []string{"QUIRE_CORS_ORIGINS"}},
+		{"trusted proxy not an address", map[string]string{"QUIRE_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, []string{"QUIRE_TRUSTED_PROXIES"}},
+		{"trusted proxy prefix with host bits", map[string]string{"QUIRE_TRUSTED_PROXIES": "10.1.2.3/8"}, []string{"QUIRE_TRUSTED_PROXIES"}},
+		{"trusted proxy empty entry", map[string]string{"QUIRE_TRUSTED_PROXIES": "10.0.0.0/8,"}, []string{"QUIRE_TRUSTED_PROXIES"}},
 		{"origin without scheme", map[string]string{"QUIRE_CORS_ORIGINS": "app.example.com"}, []string{"QUIRE_CORS_ORIGINS"}},
 		{"origin host:port without scheme", map[string]string{"QUIRE_CORS_ORIGINS": "localhost:3000"}, []string{"QUIRE_CORS_ORIGINS"}},
 		{"empty origin in list", map[string]string{"QUIRE_CORS_ORIGINS": "https://a.example.com,,https://b.example.com"}, []string{"QUIRE_CORS_ORIGINS"}},
@@ -283,7 +292,7 @@ func TestLoadErrors(t *testing.T) {
 			if diff := cmp.Diff(tc.want, errorVars(err)); diff != "" {
 				t.Errorf("variables named by %q (-want +got):\n%s", err, diff)
 			}
-			if diff := cmp.Diff(config.Config{}, got); diff != "" {
+			if diff := cmp.Diff(config.Config{}, got, prefixes); diff != "" {
 				t.Errorf("Load returned a config with its error (-want +got):\n%s", diff)
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -242,6 +243,36 @@ func (l *loader) corsOrigins(env Env) []string {
 		}
 	}
 	return origins
+}
+
+// trustedProxies reads QUIRE_TRUSTED_PROXIES: addresses (10.0.0.7) or
+// prefixes (10.0.0.0/8, fd00::/8). A prefix with host bits set is refused,
+// since it usually means a typo.
+func (l *loader) trustedProxies() []netip.Prefix {
+	const name = "QUIRE_TRUSTED_PROXIES"
+	v := l.value(name, "")
+	if v == "" {
+		return nil
+	}
+	var out []netip.Prefix
+	for s := range strings.SplitSeq(v, ",") {
+		s = strings.TrimSpace(s)
+		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+			a = a.Unmap()
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			l.fail(name, "%q is not an address or a prefix like 10.0.0.0/8", s)
+		case p != p.Masked():
+			l.fail(name, "%q has bits set past its prefix length; did you mean %s?", s, p.Masked())
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func isOrigin(o string) bool {

@@ -32,6 +32,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel.String()),
 		slog.Float64("rate_limit", c.RateLimit),
 		slog.Int("rate_burst", c.RateBurst),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("refresh_ttl", c.RefreshTTL.String()),
 	)
 }

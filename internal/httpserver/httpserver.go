@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,11 @@ type Config struct {
 	// Registry receives the HTTP, Go and process metrics and is served at
 	// /metrics.
 	Registry *prometheus.Registry
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (QUIRE_TRUSTED_PROXIES): the per-IP rate limit, the access log and
+	// the per-IP sign-in link limit use that client. Empty: the peer is the client,
+	// and forwarding headers are ignored, since anyone can send them.
+	TrustedProxies []netip.Prefix
 	// RequestTimeout is the deadline of each /graphql request's context,
 	// authentication included; websocket upgrades have none. Zero means
 	// no deadline.
@@ -89,7 +95,7 @@ func New(cfg Config) http.Handler {
 	var h http.Handler = rt
 	h = newMetrics(reg).observe(logger, h)
 	h = recoverPanics(logger, h)
-	h = withRequestID(h)
+	h = withRequestID(proxies(cfg.TrustedProxies), h)
 	return secureHeaders(h)
 }
 

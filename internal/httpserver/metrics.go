@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -126,14 +125,4 @@ func (m *metrics) record(r *http.Request, status int, d time.Duration, hijacked 
 	if !hijacked {
 		m.duration.WithLabelValues(route).Observe(d.Seconds())
 	}
-}
-
-// clientIP is the peer address. Forwarding headers are not trusted: anyone
-// can send them, and the rate limit is keyed on this.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -52,15 +52,17 @@ func withDeadline(d time.Duration, next http.Handler) http.Handler {
 }
 
 // withRequestID adopts the client's X-Request-Id when it is safe to log and
-// otherwise makes one, puts it on the context and echoes it.
-func withRequestID(next http.Handler) http.Handler {
+// otherwise makes one, puts it on the context and echoes it. It also
+// resolves the client's address once (trusted, for X-Forwarded-For) for
+// everything after it.
+func withRequestID(trusted proxies, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !requestid.Valid(id) {
 			id = requestid.New()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := requestid.WithClientIP(requestid.NewContext(r.Context(), id), clientIP(r))
+		ctx := requestid.WithClientIP(requestid.NewContext(r.Context(), id), trusted.client(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -4,8 +4,9 @@ import "context"
 
 type clientIPKey struct{}
 
-// WithClientIP returns ctx carrying the address the request came from, as
-// the server saw it (the connection's peer, not a forwarded header).
+// WithClientIP returns ctx carrying the address the request came from: the
+// connection's peer, or the client a trusted proxy forwarded for
+// (QUIRE_TRUSTED_PROXIES), never a forwarding header taken on trust.
 func WithClientIP(ctx context.Context, ip string) context.Context {
 	return context.WithValue(ctx, clientIPKey{}, ip)
 }
