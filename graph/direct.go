@@ -463,7 +463,7 @@ func unescaped(s string, i int) int {
 // str writes s as gqlgen's writeQuotedString does: control characters,
 // backslash and quote escaped, every other byte (HTML characters and
 // multi-byte UTF-8 included) as it is. Eight bytes at a time are passed
-// over when none of them needs escaping (plain), as in a note's body.
+// over when none of them needs escaping (unescaped), as in a note's body.
 // FuzzJSONString holds it to gqlgen's MarshalString.
 func (w *jsonWriter) str(s string) {
 	w.buf = append(w.buf, '"')

@@ -61,8 +61,9 @@ type Config struct {
 	Registry *prometheus.Registry
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// (QUIRE_TRUSTED_PROXIES): the per-IP rate limit, the access log and
-	// the per-IP sign-in link limit use that client. Empty: the peer is the client,
-	// and forwarding headers are ignored, since anyone can send them.
+	// the per-IP sign-in link limit use that client. Empty: the peer is
+	// the client, and forwarding headers are ignored, since anyone can
+	// send them.
 	TrustedProxies []netip.Prefix
 	// RequestTimeout is the deadline of each /graphql request's context,
 	// authentication included; websocket upgrades have none. Zero means
